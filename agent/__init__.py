@@ -1,0 +1,1 @@
+"""The conversation agent: state, graph, models and the turn runtime."""

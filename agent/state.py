@@ -1,0 +1,56 @@
+"""Graph state: compact on purpose.
+
+The messages table is the transcript; the checkpoint only holds a bounded
+window of recent messages plus the few facts the flow needs (the pending
+action awaiting confirmation, the products in focus, the language). That
+keeps checkpoint size and turn latency flat however long a conversation
+gets.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage, RemoveMessage
+from langgraph.graph.message import REMOVE_ALL_MESSAGES, add_messages
+
+HISTORY_LIMIT = 16
+
+
+def bounded_messages(left: list[AnyMessage], right: list[AnyMessage] | AnyMessage) -> list[AnyMessage]:
+    """`add_messages`, then keep the last HISTORY_LIMIT messages.
+
+    The window never starts on a ToolMessage or an AI tool-call reply cut
+    from its pair, so every provider accepts it as history.
+    """
+    merged = add_messages(left, right)
+    if isinstance(right, list) and right and isinstance(right[0], RemoveMessage) and right[0].id == REMOVE_ALL_MESSAGES:
+        return merged
+    if len(merged) <= HISTORY_LIMIT:
+        return merged
+    window = merged[-HISTORY_LIMIT:]
+    while window and window[0].type != "human":
+        window = window[1:]
+    return window
+
+
+def replace(_left: Any, right: Any) -> Any:
+    return right
+
+
+class ConversationState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], bounded_messages]
+    language: str
+    pending: dict[str, Any] | None
+    focus: list[dict[str, Any]]
+    replies: Annotated[list[dict[str, Any]], replace]
+    steps: int
+    usage: Annotated[dict[str, int], replace]
+
+
+class TurnInput(TypedDict, total=False):
+    messages: list[AnyMessage]
+    language: str
+    replies: list[dict[str, Any]]
+    steps: int
+    usage: dict[str, int]

@@ -1,0 +1,1 @@
+"""Settings and the owner-editable business config (ground floor: imports nothing above it)."""

@@ -1,0 +1,195 @@
+"""Process settings, read from the environment and `.env`.
+
+One `Settings` object is built in `bot.py` and each section is handed to the
+part that needs it. Names are the ones in PRODUCT.md (the vendors' usual
+names where they exist); secrets are `SecretStr` so they never print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr
+    base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+
+
+class WhatsAppSettings(BaseModel):
+    access_token: SecretStr
+    phone_number_id: str
+    app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+    api_base_url: str = "https://graph.facebook.com/v21.0"
+
+
+class OutlookSettings(BaseModel):
+    tenant_id: str
+    client_id: str
+    client_secret: SecretStr
+    mailbox: str
+    authority_url: str = "https://login.microsoftonline.com"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+
+
+class LLMSettings(BaseModel):
+    provider: Literal["offline", "openai", "gemini"]
+    model: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    google_api_key: SecretStr | None = None
+    gemini_base_url: str | None = None
+    timeout_s: float = 30.0
+    max_retries: int = 2
+    fallback_offline: bool = True
+    transcription_model: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path("./data"), validation_alias=_env("BOT_DATA_DIR"))
+    http_host: str = Field("127.0.0.1", validation_alias=_env("BOT_HTTP_HOST"))
+    http_port: int = Field(8080, validation_alias=_env("BOT_HTTP_PORT"))
+    admin_token: SecretStr | None = Field(None, validation_alias=_env("BOT_ADMIN_TOKEN"))
+    database_url: str | None = Field(None, validation_alias=_env("BOT_DATABASE_URL"))
+    config_path: Path | None = Field(None, validation_alias=_env("BOT_CONFIG"))
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", validation_alias=_env("BOT_PROMPTS_DIR"))
+    knowledge_dir: Path | None = Field(None, validation_alias=_env("BOT_KNOWLEDGE_DIR"))
+    timezone: str | None = Field(None, validation_alias=_env("BOT_TIMEZONE"))
+    language: str | None = Field(None, validation_alias=_env("BOT_LANGUAGE"))
+    demo_catalog: bool = Field(True, validation_alias=_env("BOT_DEMO_CATALOG"))
+    log_level: str = Field("INFO", validation_alias=_env("BOT_LOG_LEVEL"))
+    turn_timeout_s: float = Field(60.0, validation_alias=_env("BOT_TURN_TIMEOUT"))
+    history_limit: int = Field(16, validation_alias=_env("BOT_HISTORY_LIMIT"))
+
+    llm_provider: Literal["offline", "openai", "gemini"] | None = Field(
+        None, validation_alias=_env("BOT_LLM_PROVIDER")
+    )
+    llm_model: str | None = Field(None, validation_alias=_env("BOT_LLM_MODEL"))
+    llm_timeout_s: float = Field(30.0, validation_alias=_env("BOT_LLM_TIMEOUT"))
+    llm_max_retries: int = Field(2, validation_alias=_env("BOT_LLM_MAX_RETRIES"))
+    llm_fallback_offline: bool = Field(True, validation_alias=_env("BOT_LLM_FALLBACK_OFFLINE"))
+    transcription_model: str | None = Field(None, validation_alias=_env("BOT_TRANSCRIPTION_MODEL"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    google_api_key: SecretStr | None = Field(None, validation_alias=_env("GOOGLE_API_KEY"))
+    gemini_base_url: str | None = Field(None, validation_alias=_env("GEMINI_BASE_URL"))
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_base_url: str | None = Field(None, validation_alias=_env("TELEGRAM_BASE_URL"))
+    telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+    telegram_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
+
+    whatsapp_access_token: SecretStr | None = Field(None, validation_alias=_env("WHATSAPP_ACCESS_TOKEN"))
+    whatsapp_phone_number_id: str | None = Field(None, validation_alias=_env("WHATSAPP_PHONE_NUMBER_ID"))
+    whatsapp_app_secret: SecretStr | None = Field(None, validation_alias=_env("WHATSAPP_APP_SECRET"))
+    whatsapp_verify_token: SecretStr | None = Field(None, validation_alias=_env("WHATSAPP_VERIFY_TOKEN"))
+    whatsapp_api_base_url: str = Field(
+        "https://graph.facebook.com/v21.0", validation_alias=_env("WHATSAPP_API_BASE_URL")
+    )
+
+    outlook_tenant_id: str | None = Field(None, validation_alias=_env("OUTLOOK_TENANT_ID"))
+    outlook_client_id: str | None = Field(None, validation_alias=_env("OUTLOOK_CLIENT_ID"))
+    outlook_client_secret: SecretStr | None = Field(None, validation_alias=_env("OUTLOOK_CLIENT_SECRET"))
+    outlook_mailbox: str | None = Field(None, validation_alias=_env("OUTLOOK_MAILBOX"))
+    outlook_authority_url: str = Field(
+        "https://login.microsoftonline.com", validation_alias=_env("OUTLOOK_AUTHORITY_URL")
+    )
+    outlook_graph_base_url: str = Field(
+        "https://graph.microsoft.com/v1.0", validation_alias=_env("OUTLOOK_GRAPH_BASE_URL")
+    )
+
+    # -- derived sections -------------------------------------------------
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "mostrador.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.effective_database_url.startswith("postgresql")
+
+    @property
+    def effective_config_path(self) -> Path:
+        return self.config_path or self.data_dir / "business.yaml"
+
+    @property
+    def effective_knowledge_dir(self) -> Path:
+        return self.knowledge_dir or self.data_dir / "knowledge"
+
+    @property
+    def llm(self) -> LLMSettings:
+        provider = self.llm_provider
+        if provider is None:
+            if self.openai_api_key:
+                provider = "openai"
+            elif self.google_api_key:
+                provider = "gemini"
+            else:
+                provider = "offline"
+        return LLMSettings(
+            provider=provider,
+            model=self.llm_model,
+            openai_api_key=self.openai_api_key,
+            openai_base_url=self.openai_base_url,
+            google_api_key=self.google_api_key,
+            gemini_base_url=self.gemini_base_url,
+            timeout_s=self.llm_timeout_s,
+            max_retries=self.llm_max_retries,
+            fallback_offline=self.llm_fallback_offline,
+            transcription_model=self.transcription_model,
+        )
+
+    @property
+    def telegram(self) -> TelegramSettings | None:
+        if not self.telegram_bot_token:
+            return None
+        return TelegramSettings(
+            token=self.telegram_bot_token,
+            base_url=self.telegram_base_url,
+            webhook_url=self.telegram_webhook_url,
+            webhook_secret=self.telegram_webhook_secret,
+        )
+
+    @property
+    def whatsapp(self) -> WhatsAppSettings | None:
+        if not (self.whatsapp_access_token and self.whatsapp_phone_number_id):
+            return None
+        return WhatsAppSettings(
+            access_token=self.whatsapp_access_token,
+            phone_number_id=self.whatsapp_phone_number_id,
+            app_secret=self.whatsapp_app_secret,
+            verify_token=self.whatsapp_verify_token,
+            api_base_url=self.whatsapp_api_base_url,
+        )
+
+    @property
+    def outlook(self) -> OutlookSettings | None:
+        required = (self.outlook_tenant_id, self.outlook_client_id, self.outlook_client_secret, self.outlook_mailbox)
+        if not all(required):
+            return None
+        return OutlookSettings(
+            tenant_id=self.outlook_tenant_id,
+            client_id=self.outlook_client_id,
+            client_secret=self.outlook_client_secret,
+            mailbox=self.outlook_mailbox,
+            authority_url=self.outlook_authority_url,
+            graph_base_url=self.outlook_graph_base_url,
+        )

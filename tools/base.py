@@ -1,0 +1,61 @@
+"""What a tool is: a plain async function with typed (pydantic) arguments.
+
+The function's docstring is the description the model sees; its first
+argument is a pydantic model (the arguments the model may set) and its
+second the run context (everything the model must not set). A tool returns
+a `ToolOutcome`: JSON for the model plus, for actions that need the
+customer's explicit "yes", a pending action that only the deterministic
+confirmation step can commit.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel
+
+
+@dataclass
+class ToolOutcome:
+    data: dict[str, Any]
+    pending: dict[str, Any] | None = None
+    handoff: str | None = None
+    ok: bool = True
+
+
+ToolFn = Callable[[Any, Any], Awaitable[ToolOutcome]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    fn: ToolFn = field(repr=False)
+
+    def openai_schema(self) -> dict[str, Any]:
+        params = self.args_model.model_json_schema()
+        params.pop("title", None)
+        params.pop("description", None)
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": params},
+        }
+
+    async def __call__(self, args: dict[str, Any], ctx: Any) -> ToolOutcome:
+        return await self.fn(self.args_model.model_validate(args), ctx)
+
+
+def tool(fn: ToolFn) -> ToolSpec:
+    """Turn `async def name(args: Model, ctx) -> ToolOutcome` into a ToolSpec."""
+    hints = get_type_hints(fn)
+    first = next(iter(inspect.signature(fn).parameters))
+    return ToolSpec(
+        name=fn.__name__,
+        description=inspect.cleandoc(fn.__doc__ or ""),
+        args_model=hints[first],
+        fn=fn,
+    )
