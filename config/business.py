@@ -89,6 +89,7 @@ class BusinessConfig(_Strict):
     business_id: str = Field("default", min_length=1, max_length=64)
     name: str = Field("Ferretería Demo", min_length=1, max_length=120)
     currency: str = Field("ARS", min_length=3, max_length=3)
+    country: str = Field("AR", min_length=2, max_length=2, description="ISO 3166 region for phone numbers")
     timezone: str = "America/Argentina/Buenos_Aires"
     languages: list[Literal["es", "en"]] = Field(default_factory=lambda: ["es", "en"], min_length=1)
     default_language: Literal["es", "en"] = "es"

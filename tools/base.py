@@ -59,3 +59,19 @@ def tool(fn: ToolFn) -> ToolSpec:
         args_model=hints[first],
         fn=fn,
     )
+
+
+@dataclass(frozen=True)
+class PendingHandler:
+    """How a kind of pending action (sale, meeting) is offered, committed or declined.
+
+    Only the graph's deterministic confirmation step calls `commit`, after
+    the customer said yes; each returns the text to send (from prompts/).
+    A commit may return a new pending action (e.g. stock fell meanwhile and a
+    smaller order is offered instead) as the second element.
+    """
+
+    kind: str
+    offer: Callable[[Any, dict[str, Any]], str]
+    commit: Callable[[Any, dict[str, Any]], Awaitable[tuple[str, dict[str, Any] | None]]]
+    decline: Callable[[Any, dict[str, Any]], str]
