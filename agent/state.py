@@ -34,23 +34,18 @@ def bounded_messages(left: list[AnyMessage], right: list[AnyMessage] | AnyMessag
     return window
 
 
-def replace(_left: Any, right: Any) -> Any:
-    return right
-
-
 class ConversationState(TypedDict, total=False):
+    # persistent, compact
     messages: Annotated[list[AnyMessage], bounded_messages]
     language: str
     pending: dict[str, Any] | None
     focus: list[dict[str, Any]]
-    replies: Annotated[list[dict[str, Any]], replace]
-    steps: int
-    usage: Annotated[dict[str, int], replace]
-
-
-class TurnInput(TypedDict, total=False):
-    messages: list[AnyMessage]
-    language: str
+    # per turn (reset by the runtime's input at the start of every turn)
+    inbound: dict[str, Any]
+    offer_fresh: bool
     replies: list[dict[str, Any]]
     steps: int
-    usage: dict[str, int]
+    usage: dict[str, Any]
+    handoff: str | None
+    tool_calls: list[str]
+    tool_errors: list[str]

@@ -133,10 +133,25 @@ class Channel(Protocol):
     async def send(self, chat_id: str, message: OutboundMessage) -> SendResult: ...
 
 
+class TurnOutcome(Protocol):
+    replies: list[OutboundMessage]
+    duplicate: bool
+    skipped: bool
+
+
 class MessageHandler(Protocol):
     """The agent runtime as channels see it."""
 
-    async def handle(self, message: InboundMessage) -> list[OutboundMessage]: ...
+    async def handle(self, message: InboundMessage) -> TurnOutcome: ...
+
+    async def dispatch(self, message: InboundMessage, channel: Channel) -> TurnOutcome: ...
+
+    async def history(self, channel: str, chat_id: str, after: int = 0) -> list[dict[str, Any]]: ...
+
+    async def record_status(self, channel: str, channel_message_id: str, status: str,
+                            error: str | None = None) -> None: ...
+
+    def track(self, coro: Any, *, name: str = "task") -> Any: ...
 
 
 class ChannelRegistry:

@@ -49,6 +49,18 @@ def placeholders(template: str) -> set[str]:
         raise TemplateError(f"template syntax error: {exc}") from exc
 
 
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings become dotted keys: {"sale": {"offer": ...}} -> {"sale.offer": ...}."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
 def render(template: str, values: Mapping[str, Any]) -> str:
     return template.format_map(_SafeDict(values))
 
@@ -83,8 +95,7 @@ class PromptStore:
             if path.suffix == ".md":
                 prompts[(stem, lang)] = content
             else:
-                data = yaml.safe_load(content) or {}
-                for key, value in data.items():
+                for key, value in _flatten(yaml.safe_load(content) or {}).items():
                     texts[(f"{stem}.{key}", lang)] = value
         self._prompts, self._texts, self._mtimes = prompts, texts, mtimes
         self._checked = time.monotonic()
@@ -173,7 +184,8 @@ class PromptStore:
             raise TemplateError(f"not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise TemplateError("a sentences file must be a mapping of keys to text")
-        current = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _flatten(data)
+        current = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
         missing = set(current) - set(data)
         if missing:
             raise TemplateError(f"missing key(s) {sorted(missing)}")

@@ -12,13 +12,19 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.appointments import AppointmentRepo
 from storage.db import Database
+from storage.insights import InsightRepo
+from storage.leads import LeadRepo
 from storage.models import Conversation, Message, Product, Sale, utcnow
 
 
 def product_hash(name: str, description: str, category: str) -> str:
     """Hash of the searchable text: the vector index re-embeds only when it changes."""
     return hashlib.sha256(f"{name}\x1f{description}\x1f{category}".encode()).hexdigest()[:32]
+
+
+DELIVERY_RANK = {"queued": 1, "held": 1, "sent": 2, "failed": 3, "delivered": 4, "read": 5}
 
 
 @dataclass(frozen=True)
@@ -307,6 +313,33 @@ class MessageRepo:
         async with self.db.transaction() as s:
             await s.execute(update(Message).where(Message.id == message_id).values(turn_status=status, error=error))
 
+    async def advance_delivery(self, channel: str, channel_message_id: str, status: str,
+                               error: str | None = None) -> bool:
+        """Move an outbound message's delivery status forward only (sent < delivered < read).
+
+        `failed` is recorded unless the message was already delivered or read.
+        Returns False when the message is unknown or the status would go back.
+        """
+        async with self.db.transaction() as s:
+            msg = (
+                await s.execute(
+                    select(Message).where(
+                        Message.business_id == self.business_id,
+                        Message.channel == channel,
+                        Message.direction == "out",
+                        Message.channel_message_id == channel_message_id,
+                    )
+                )
+            ).scalar_one_or_none()
+            if msg is None:
+                return False
+            if DELIVERY_RANK.get(status, 0) <= DELIVERY_RANK.get(msg.delivery_status or "", 0):
+                return False
+            msg.delivery_status = status
+            if error:
+                msg.error = error
+            return True
+
     async def replies_to(self, inbound_id: int) -> list[Message]:
         async with self.db.session() as s:
             return list(
@@ -347,3 +380,6 @@ class Repositories:
         self.sales = SaleRepo(db, business_id)
         self.conversations = ConversationRepo(db, business_id)
         self.messages = MessageRepo(db, business_id)
+        self.leads = LeadRepo(db, business_id)
+        self.insights = InsightRepo(db, business_id)
+        self.appointments = AppointmentRepo(db, business_id)

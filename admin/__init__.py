@@ -1,0 +1,1 @@
+"""The owner's side: admin API, dashboard and the auth around them."""

@@ -1,0 +1,52 @@
+"""Bearer-token auth for /admin (constant-time compare) and the token's origin."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from aiohttp import web
+
+ADMIN_PREFIX = "/admin"
+
+
+def load_or_create_token(configured: str | None, data_dir: Path) -> tuple[str, bool]:
+    """The configured token, else one generated once into the data dir (0600).
+
+    Returns (token, created_now) so the caller can print a new token once.
+    """
+    if configured:
+        return configured, False
+    path = data_dir / "admin_token"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), False
+    token = secrets.token_urlsafe(32)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(token)
+    return token, True
+
+
+def token_matches(header: str | None, token: str) -> bool:
+    if not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), token.encode())
+
+
+def auth_middleware(token: str) -> web.middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        path = request.path
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            if not token_matches(request.headers.get("Authorization"), token):
+                return web.json_response(
+                    {"error": "missing or invalid bearer token"},
+                    status=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="mostrador-admin"'},
+                )
+        return await handler(request)
+
+    return middleware

@@ -1,0 +1,116 @@
+"""Is the customer's reply a yes, a no, or something else? Deterministic on purpose.
+
+A sale or a meeting is committed only after an explicit "yes", so this must
+never guess: a reply counts as confirm/decline only when every word in it is
+a yes (or no) word from prompts/confirm.<lang>.yaml or politeness filler
+("sí por favor", "no, gracias", "dale!!", "nono"). Anything that changes the
+order ("mejor 5", "no, mandame 3", "make it 2"), asks something ("si tenés
+martillos") or doubts ("no sé") is "other" and goes to the model. A plain
+negative with a reason ("no, está muy caro") still declines.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from agent.offline.numbers import word_number
+from agent.offline.text import collapse, tokenize
+from prompts import PromptStore
+
+Reply = Literal["confirm", "decline", "other"]
+
+# Words that turn a "no, ..." into a different request rather than a refusal.
+_REDIRECT = frozenset(
+    """
+    prefiero quiero quisiera mandame dame pasame traeme cambia cambialo cambiar cambiame sean solo
+    agrega agregame sumale sacale make want instead rather change only just switch
+    another tenes tienen tenian have cuanto precio how what que cual which donde where cuando when
+    """.split()
+)
+_OTHER = frozenset({"otro", "otra", "otros", "otras", "other"})  # "no, el otro" asks for another product
+_ARTICLES = frozenset({"el", "la", "los", "las", "the", "un", "una"})
+_BREAK = "|"  # punctuation between words: "no, quiero..." is not the phrase "no quiero"
+_MODIFIERS = {chr(c) for c in range(0x1F3FB, 0x1F400)}
+
+
+def _phrases(prompts: PromptStore, key: str) -> list[tuple[str, ...]]:
+    out = []
+    for phrase in prompts.words(f"confirm.{key}"):
+        words = tuple(collapse(t.norm) for t in tokenize(str(phrase), expand=False))
+        if words:
+            out.append(words)
+    return sorted(set(out), key=len, reverse=True)
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1))
+
+
+def _split_repeats(word: str, singles: set[str]) -> list[str]:
+    """ "nono" -> ["no", "no"], "sisi" -> ["si", "si"]; other words unchanged."""
+    for single in singles:
+        if (
+            len(word) > len(single)
+            and len(word) % len(single) == 0
+            and word == single * (len(word) // len(single))
+        ):
+            return [single] * (len(word) // len(single))
+    return [word]
+
+
+def classify_reply(text: str, button_payload: str | None, prompts: PromptStore) -> Reply:
+    """'confirm', 'decline' or 'other' for a reply to a proposed order or meeting."""
+    if button_payload in ("confirm", "decline"):
+        return button_payload  # type: ignore[return-value]
+    yes, no = _phrases(prompts, "yes"), _phrases(prompts, "no")
+    filler, unsure = _phrases(prompts, "filler"), _phrases(prompts, "unsure")
+    singles = {p[0] for p in yes + no if len(p) == 1 and len(p[0]) >= 2}
+    words: list[str] = []
+    previous_end = None
+    for token in tokenize(text or "", expand=False):
+        if token.norm in _MODIFIERS:
+            continue
+        if previous_end is not None and any(ch in ",.;:!?" for ch in text[previous_end : token.start]):
+            words.append(_BREAK)
+        words.extend(_split_repeats(collapse(token.norm), singles))
+        previous_end = token.end
+    if not words or any(_contains(words, phrase) for phrase in unsure):
+        return "other"
+
+    kinds: list[str] = []  # "yes" | "no" | "filler" | the unmatched word itself
+    i = 0
+    while i < len(words):
+        for kind, table in (("yes", yes), ("no", no), ("filler", filler)):
+            match = next((p for p in table if tuple(words[i : i + len(p)]) == p), None)
+            if match:
+                kinds.append(kind)
+                i += len(match)
+                break
+        else:
+            if words[i] != _BREAK:
+                kinds.append(words[i])
+            i += 1
+    has_yes, has_no = "yes" in kinds, "no" in kinds
+    rest = [k for k in kinds if k not in ("yes", "no", "filler")]
+    if has_yes == has_no:
+        return "other"
+    if not rest:
+        return "confirm" if has_yes else "decline"
+    if has_no and kinds[0] == "no" and _plain_reason([w for w in words if w != _BREAK], text):
+        return "decline"
+    return "other"
+
+
+def _plain_reason(words: list[str], text: str) -> bool:
+    """True when the words after a leading "no" just explain it ("no, está muy caro")."""
+    if "?" in text or any(ch.isdigit() for ch in text):
+        return False
+    for previous, word in zip(["", *words], words, strict=False):
+        if word in _REDIRECT or (
+            word in _OTHER | {"de"} and previous in _ARTICLES
+        ):  # "el otro", "el de goma"
+            return False
+        if word_number(word) is not None and word not in ("un", "una"):
+            return False
+    return True

@@ -1,0 +1,218 @@
+"""The graph's nodes: confirm a pending action, call the model, run tools, respond.
+
+Nodes get their per-turn dependencies from `Runtime.context` (a
+`ToolContext`) and the chat models from the `Nodes` object built once in
+`agent.graph.build_graph`. Every sentence comes from `prompts/`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langgraph.runtime import Runtime
+
+from agent.confirm import classify_reply
+from agent.models import ainvoke_with_retries, model_name
+from agent.state import ConversationState
+from tools import PENDING_HANDLERS, TOOLS
+from tools.context import ToolContext
+
+log = logging.getLogger(__name__)
+MAX_STEPS = 6
+
+
+def message_text(message: AnyMessage) -> str:
+    """Text of a message whatever the provider's content shape (str or parts)."""
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+
+
+def _reply(text: str, ctx: ToolContext, *, buttons: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": text}
+    if buttons:
+        out["buttons"] = [
+            {"title": ctx.prompts.text("messages.button_yes", ctx.language), "payload": "confirm"},
+            {"title": ctx.prompts.text("messages.button_no", ctx.language), "payload": "decline"},
+        ]
+    return out
+
+
+def _hours(ctx: ToolContext) -> str:
+    parts = [
+        f"{day} " + ", ".join(f"{a}-{b}" for a, b in ranges)
+        for day, ranges in ctx.config.business_hours.items()
+        if ranges
+    ]
+    return "; ".join(parts) or "-"
+
+
+class Nodes:
+    """Node functions bound to the chat model (and the offline fallback)."""
+
+    def __init__(self, model: BaseChatModel, fallback: BaseChatModel | None, *, timeout_s: float = 30.0,
+                 attempts: int = 3) -> None:
+        self.model = model
+        self.fallback = fallback
+        self.timeout_s = timeout_s
+        self.attempts = attempts
+        self.on_model_error: Any = None  # metrics hook, set by the runtime
+
+    # -- confirmation --------------------------------------------------------
+
+    async def confirm(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
+        """Deterministic: only an explicit yes commits the pending action."""
+        ctx = runtime.context
+        pending = state["pending"] or {}
+        inbound = state.get("inbound") or {}
+        verdict = classify_reply(inbound.get("text", ""), inbound.get("button_payload"), ctx.prompts)
+        handler = PENDING_HANDLERS[pending["kind"]]
+        if verdict == "other":
+            return {"offer_fresh": False}
+        if verdict == "decline":
+            text, renewed = handler.decline(ctx, pending), None
+        else:
+            text, renewed = await handler.commit(ctx, pending)
+        return {
+            "pending": renewed,
+            "offer_fresh": renewed is not None,
+            "messages": [AIMessage(text)],
+            "replies": [_reply(text, ctx, buttons=renewed is not None)],
+        }
+
+    # -- model ---------------------------------------------------------------
+
+    def _system(self, state: ConversationState, ctx: ToolContext, tool_names: list[str]) -> SystemMessage:
+        lang = ctx.language
+        text = ctx.prompts.prompt(
+            "system",
+            lang,
+            business_name=ctx.config.name,
+            tone=ctx.config.tone,
+            currency=ctx.config.currency,
+            today=ctx.now.astimezone(ctx.config.tz).strftime("%Y-%m-%d %A %H:%M"),
+            timezone=ctx.config.timezone,
+            language=lang,
+            tools=", ".join(tool_names),
+            hours=_hours(ctx),
+        )
+        facts = {
+            "business_name": ctx.config.name,
+            "language": lang,
+            "currency": ctx.config.currency,
+            "focus": state.get("focus") or [],
+            "pending": state.get("pending"),
+            "tools": tool_names,
+        }
+        return SystemMessage(text, additional_kwargs={"mostrador": facts})
+
+    async def agent(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        names = [n for n in TOOLS if ctx.config.tool_enabled(n)]
+        schemas = [TOOLS[n].openai_schema() for n in names]
+        messages = [self._system(state, ctx, names), *state["messages"]]
+        usage = dict(state.get("usage") or {})
+        try:
+            ai = await ainvoke_with_retries(
+                self.model.bind_tools(schemas), messages, attempts=self.attempts, timeout_s=self.timeout_s
+            )
+            usage["model"] = model_name(self.model)
+        except Exception as exc:  # the provider failed for good: degrade, never crash the turn
+            log.error("model failed after retries: %s", type(exc).__name__, extra={"conversation_id": ctx.conversation_id})
+            if self.on_model_error:
+                self.on_model_error(model_name(self.model), exc)
+            if self.fallback is None:
+                text = ctx.prompts.text("messages.model_unavailable", ctx.language)
+                return {"messages": [AIMessage(text)], "steps": MAX_STEPS, "usage": {**usage, "model_error": 1}}
+            ai = await self.fallback.bind_tools(schemas).ainvoke(messages)
+            usage["model"] = model_name(self.fallback)
+            usage["model_error"] = 1
+        meta = getattr(ai, "usage_metadata", None) or {}
+        usage["input_tokens"] = usage.get("input_tokens", 0) + int(meta.get("input_tokens", 0))
+        usage["output_tokens"] = usage.get("output_tokens", 0) + int(meta.get("output_tokens", 0))
+        return {"messages": [ai], "steps": state.get("steps", 0) + 1, "usage": usage}
+
+    # -- tools ---------------------------------------------------------------
+
+    async def tools(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
+        """Run the last AI message's tool calls with server-side checks."""
+        ctx = runtime.context
+        last = state["messages"][-1]
+        results: list[ToolMessage] = []
+        update: dict[str, Any] = {}
+        calls = list(getattr(last, "tool_calls", []) or [])
+        for call in calls:
+            name, call_id = call["name"], call["id"]
+            spec = TOOLS.get(name)
+            if spec is None or not ctx.config.tool_enabled(name):
+                data: dict[str, Any] = {"error": f"tool {name!r} is not available"}
+            else:
+                try:
+                    outcome = await spec(call.get("args") or {}, ctx)
+                    data = outcome.data
+                    if outcome.pending is not None:
+                        update["pending"] = outcome.pending
+                        update["offer_fresh"] = True
+                    if outcome.handoff is not None:
+                        update["handoff"] = outcome.handoff
+                    focus = _focus_from(name, data)
+                    if focus:
+                        update["focus"] = focus
+                except Exception as exc:  # bad arguments or a tool bug: tell the model, keep going
+                    log.warning("tool %s failed: %s", name, exc, extra={"conversation_id": ctx.conversation_id})
+                    data = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+                    update.setdefault("tool_errors", []).append(name)
+            results.append(ToolMessage(json.dumps(data, ensure_ascii=False, default=str), tool_call_id=call_id, name=name))
+        update["messages"] = results
+        update["tool_calls"] = [*(state.get("tool_calls") or []), *(c["name"] for c in calls)]
+        return update
+
+    # -- respond -------------------------------------------------------------
+
+    async def respond(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
+        """Turn the outcome into replies; an offer's wording is ours, never the model's."""
+        ctx = runtime.context
+        pending = state.get("pending")
+        if pending and state.get("offer_fresh"):
+            text = PENDING_HANDLERS[pending["kind"]].offer(ctx, pending)
+            return {"messages": [AIMessage(text)], "replies": [_reply(text, ctx, buttons=True)]}
+        text = _turn_text(state["messages"])
+        if not text:
+            text = ctx.prompts.text("messages.empty_reply", ctx.language)
+            out: dict[str, Any] = {"messages": [AIMessage(text)]}
+        else:
+            out = {}
+        if state.get("handoff"):
+            handoff_text = ctx.prompts.text("messages.handoff", ctx.language)
+            if handoff_text not in text:
+                text = f"{text}\n\n{handoff_text}" if text else handoff_text
+        out["replies"] = [_reply(text, ctx)]
+        out["pending"] = None if not state.get("offer_fresh") else pending
+        return out
+
+
+def _turn_text(messages: list[AnyMessage]) -> str:
+    """The latest AI text of this turn (a model may speak before its tool calls)."""
+    for message in reversed(messages):
+        if message.type == "human":
+            break
+        if isinstance(message, AIMessage):
+            text = message_text(message).strip()
+            if text:
+                return text
+    return ""
+
+
+def _focus_from(tool_name: str, data: dict[str, Any]) -> list[dict[str, Any]] | None:
+    if tool_name == "search_products" and data.get("results"):
+        return [{"sku": r["sku"], "name": r["name"]} for r in data["results"][:5]]
+    if tool_name == "register_sale" and data.get("status") == "proposed":
+        order = data["order"]
+        return [{"sku": order["sku"], "name": order["name"]}]
+    return None
+

@@ -1,0 +1,109 @@
+"""Replies once the tools answered (and the one chained call: a search, then the sale).
+
+After `search_products` for a purchase, the product the customer clearly
+meant is ordered with `register_sale`; when several different products fit,
+the customer is asked which. Everything else becomes words, one paragraph
+per tool result, in the customer's language.
+"""
+
+from __future__ import annotations
+
+from agent.offline import matching
+from agent.offline.nlu import Understanding
+from agent.offline.render import Renderer
+from agent.offline.steps import Step, call
+from agent.offline.turn import ToolResult, Turn
+
+MAX_ROUNDS = 3  # tool rounds per customer message before the model must answer in words
+BUYING = ("purchase", "quantity_change")
+
+
+class Composer:
+    """The step after tool results: chain the sale, or put the results into words."""
+
+    def __init__(self, turn: Turn, understood: Understanding, say: Renderer, tools: set[str]) -> None:
+        self.turn = turn
+        self.u = understood
+        self.say = say
+        self.tools = tools
+
+    def step(self) -> Step:
+        """The reply (or the register_sale that completes a purchase) once tools answered."""
+        turn, u = self.turn, self.u
+        search = turn.latest("search_products")
+        if (
+            u.intent in BUYING
+            and search in turn.last_round
+            and search.data is not None
+            and not turn.called("register_sale")
+            and "register_sale" in self.tools
+            and turn.rounds < MAX_ROUNDS
+        ):
+            results = list(search.data.get("results") or [])
+            query = str(search.args.get("query") or u.query)
+            chosen = matching.choose(query, results)
+            quantity = u.quantity or 1
+            if chosen:
+                return Step(calls=[call("register_sale", sku=str(chosen["sku"]), quantity=quantity)])
+            if results:
+                return Step(self._prefix(self.say.ask_which(query, results, quantity)))
+        if u.intent == "quote":
+            return Step(self._prefix(self._quote()))
+        parts = [self._render(result) for result in turn.last_round or turn.results[-1:]]
+        return Step(self._prefix("\n\n".join(p for p in parts if p)))
+
+    def _quote(self) -> str:
+        """Reference prices first, then what the team needs to send the formal quote."""
+        say = self.say
+        lead, search = self.turn.latest("qualify_lead"), self.turn.latest("search_products")
+        name = self.u.lead.get("name")
+        parts = [say.say("lead_thanks_name", name=name) if name else say.say("quote_thanks")]
+        if search and search.data is not None and "error" not in search.data:
+            results = list(search.data.get("results") or [])
+            query = str(search.args.get("query") or self.u.query)
+            if results:
+                parts += [say.say("quote_intro"), say.product_list(results)]
+            else:
+                parts.append(say.say("products_none", query=query))
+        parts.append(say.say("quote_next"))
+        if lead and lead.data is not None and "error" not in lead.data:
+            parts += say.lead(lead.data, lead.args, quote=True)[1:]
+        return "\n".join(parts)
+
+    def _prefix(self, text: str) -> str:
+        return f"{self.say.say('greeting_prefix')} {text}" if self.u.greeted else text
+
+    def _render(self, result: ToolResult) -> str:
+        say = self.say
+        if result.data is None:
+            if result.name == "handoff_to_human" and self.u.intent == "complaint":
+                return say.say("complaint_no_handoff")
+            return say.say("tool_error")
+        data = result.data
+        if set(data) == {"error"}:  # the graph's shape for a failed or disabled tool
+            return say.say("complaint_no_handoff" if result.name == "handoff_to_human" else "tool_error")
+        if result.name == "search_products":
+            results = list(data.get("results") or [])
+            query = str(result.args.get("query") or data.get("query") or self.u.query)
+            if self.u.intent == "quote":
+                if not results:
+                    return say.say("products_none", query=query)
+                return "\n".join([say.say("quote_intro"), say.product_list(results), say.say("quote_next")])
+            return say.products(
+                query, results, matching.top_matches(query, results), self.u.asks_price, self.u.asks_stock
+            )
+        if result.name == "register_sale":
+            search = self.turn.latest("search_products")
+            alternatives = list((search.data or {}).get("results") or []) if search else []
+            return say.sale(data, result.args, alternatives)
+        if result.name == "search_knowledge":
+            return say.knowledge(data)
+        if result.name == "schedule_meeting":
+            return say.meeting(data)
+        if result.name == "qualify_lead":
+            return "\n".join(say.lead(data, result.args, quote=self.u.intent == "quote"))
+        if result.name == "handoff_to_human":
+            if data.get("status") != "handed_off":
+                return say.say("handoff_unavailable")
+            return say.handoff(complaint=self.u.intent == "complaint")
+        return ""

@@ -1,0 +1,124 @@
+"""Pulling lead data out of a message: name, email, phone, company and BANT signals.
+
+"soy Juan Pérez de Constructora Sur, mi mail es juan@sur.com.ar y mi cel
+11 5555-1234" -> name, company, email, phone. Extraction is literal (what
+the customer typed); `qualify_lead` validates and scores it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.offline.lexicon import NOT_NAMES, STOPWORDS
+from agent.offline.text import fold
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().-]{6,}\d(?![\w@])")
+_UPPER = "A-ZÁÉÍÓÚÑÜ"
+_NAME_WORD = rf"[{_UPPER}][\wáéíóúñü'-]+"
+_CAP_RUN = re.compile(rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|&|y|S\.?A\.?|SRL|S\.R\.L\.))*)")
+_NAME_INTRO = re.compile(
+    r"\b(?:me llamo|mi nombre es|my name is|soy|i'm|i am|this is|habla|les habla|te habla|"
+    r"mis datos(?: son)?:?|mis datos)\s+",
+    re.IGNORECASE,
+)
+_COMPANY_INTRO = re.compile(
+    r"\b(?:de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|from|at|with|company|"
+    r"i work (?:at|for)|we are|somos)\s+",
+    re.IGNORECASE,
+)
+_AUTHORITY = re.compile(
+    r"\b(soy (?:el|la) (?:dueñ[oa]|duen[oa]|encargad[oa]|gerente|jef[ea]|responsable|titular|soci[oa]|director[a]?)"
+    r"(?: de compras)?|encargad[oa] de compras|jef[ea] de compras|decido yo|yo decido|"
+    r"i'?m the (?:owner|manager|buyer|director|ceo|founder)|purchasing (?:manager|agent)|"
+    r"i make the decisions|decision maker|i'?m in charge)",
+    re.IGNORECASE,
+)
+_BUDGET = re.compile(
+    r"\b(?:presupuesto|budget)\s*(?:de|es|of|is|:|máximo|maximo|aproximado)?\s*(?:unos|de unos|hasta|around|about|aprox\.?)?\s*"
+    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|k|m|pesos|usd|dólares|dolares|million|thousand)?)",
+    re.IGNORECASE,
+)
+_TIMELINE = re.compile(
+    r"\b(para (?:la semana que viene|el mes que viene|la pr[oó]xima semana|el pr[oó]ximo mes|fin de mes|"
+    r"fin de año|mañana|manana|hoy|ya|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado)|"
+    r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre))|"
+    r"urgente|cuanto antes|lo antes posible|en \d+ d[ií]as|esta semana|este mes|asap|next week|next month|"
+    r"this week|this month|as soon as possible|urgent|within \d+ days|by (?:monday|tuesday|wednesday|"
+    r"thursday|friday|the end of the month|next week))",
+    re.IGNORECASE,
+)
+_NEED = re.compile(
+    r"\b(?:necesito|necesitamos|busco|buscamos|estoy buscando|estamos buscando|queremos|quiero|"
+    r"i need|we need|looking for|we want|i want)\s+(.+?)(?=\s*(?:[,.;!?]|\s(?:y mi|and my|presupuesto|budget)\b|$))",
+    re.IGNORECASE,
+)
+
+
+def find_email(text: str) -> str | None:
+    match = EMAIL.search(text)
+    return match.group().rstrip(".") if match else None
+
+
+def find_phone(text: str) -> str | None:
+    for match in PHONE.finditer(EMAIL.sub(" ", text)):
+        digits = re.sub(r"\D", "", match.group())
+        if 8 <= len(digits) <= 15:
+            return match.group().strip()
+    return None
+
+
+def _name_after(text: str, start: int) -> str | None:
+    match = _CAP_RUN.match(text, start)
+    if match:
+        words = match.group(1).split()
+        kept: list[str] = []
+        for word in words[:3]:
+            if word.lower() in {"y", "&"} or fold(word) in NOT_NAMES:
+                break
+            kept.append(word)
+        return " ".join(kept) or None
+    if text == text.lower():  # all-lowercase typists: "soy juan"
+        word = re.match(r"[\wáéíóúñü]+", text[start:])
+        if word and fold(word.group()) not in NOT_NAMES | STOPWORDS and not word.group().isdigit():
+            return word.group().capitalize()
+    return None
+
+
+def find_name(text: str) -> str | None:
+    for match in _NAME_INTRO.finditer(text):
+        name = _name_after(text, match.end())
+        if name:
+            return name
+    return None
+
+
+def find_company(text: str, name: str | None) -> str | None:
+    for match in _COMPANY_INTRO.finditer(text):
+        run = _CAP_RUN.match(text, match.end())
+        if not run:
+            continue
+        company = run.group(1).strip()
+        if name and (company in name or name in company):
+            continue
+        return company
+    return None
+
+
+def extract_lead(text: str) -> dict[str, str]:
+    """The lead fields found in `text` (only those present)."""
+    name = find_name(text)
+    fields: dict[str, str | None] = {
+        "name": name,
+        "email": find_email(text),
+        "phone": find_phone(text),
+        "company": find_company(text, name),
+    }
+    for key, pattern in (("authority", _AUTHORITY), ("timeline", _TIMELINE)):
+        match = pattern.search(text)
+        fields[key] = match.group(1) if match else None
+    budget = _BUDGET.search(text)
+    fields["budget"] = budget.group(1).strip() if budget else None
+    need = _NEED.search(text)
+    fields["need"] = need.group(1).strip() if need else None
+    return {key: value for key, value in fields.items() if value}

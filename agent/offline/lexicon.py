@@ -1,0 +1,368 @@
+"""The offline model's vocabulary: cue patterns per intent, and words that are not products.
+
+Patterns run on folded text (lowercase, no accents, chat abbreviations
+spelled out, one space between words). Each intent sums the weights of its
+patterns that match; the strongest intent wins (ties go to the more
+specific one, see nlu.PRIORITY). Weights are coarse on purpose: 4-5 is an
+unmistakable signal (an email, "cotización", "llegó roto"), 2.5-3 a clear
+one ("tenés", "horario", "quiero"), 1-2 a hint that only wins alone
+("hola", "gracias").
+"""
+
+from __future__ import annotations
+
+import re
+
+Cue = tuple[re.Pattern[str], float]
+
+
+def _cues(*items: tuple[str, float]) -> list[Cue]:
+    return [(re.compile(pattern), weight) for pattern, weight in items]
+
+
+MEETING_NOUN = (
+    r"(turno|turnos|visita|visitas|cita|citas|reunion|reuniones|llamada|llamado|videollamada|entrevista|"
+    r"demo|meeting|meetings|call|visit|appointment|appointments|appt|medicion|tecnico|slot|slots|time slots)"
+)
+_ROLE = (
+    r"(dueno|duena|encargado|encargada|gerente|jefe|jefa|responsable|titular|socio|socia|director|directora)"
+)
+_NOT_BUY = (
+    r"(?! (saber|consultar|preguntar|ver|hablar|agendar|cancelar|devolver|reclamar|quejarme|cambiar|"
+    r"reprogramar|coordinar|pagar|hacer (un|una) (reclamo|consulta|devolucion|queja|cambio))\b)"
+    r"(?! to (know|ask|talk|speak|book|schedule|cancel|complain|return|check|pay|meet)\b)"
+)
+_NOT_INFO = r"(?! (el |la |los |las |un |una )?(precio|precios|info|informacion|datos|lista|catalogo|direccion|horario|link|presupuesto|cotizacion|mail|numero)\b)"
+
+CUES: dict[str, list[Cue]] = {
+    "greeting": _cues(
+        (
+            r"^(hola|holis|holas|buenas|buen dia|buenos dias|buenas tardes|buenas noches|que tal|que onda|"
+            r"hey|hi|hello|hiya|howdy|good (morning|afternoon|evening)|saludos|alo)\b",
+            1.0,
+        ),
+        (r"\b(hola|holis|hello|hiya)\b", 1.0),
+    ),
+    "thanks": _cues((r"\b(gracias|thanks|thank you|thank u|agradezco|much appreciated|cheers)\b", 1.5)),
+    "goodbye": _cues(
+        (
+            r"\b(chau|chao|adios|hasta luego|hasta pronto|hasta la proxima|nos vemos|nos hablamos|bye|goodbye|"
+            r"see you|see ya|talk later|good night|goodnight|buen finde|buen fin de semana|hasta manana|hasta el (lunes|martes|miercoles|jueves|viernes|sabado))\b",
+            1.8,
+        )
+    ),
+    "smalltalk": _cues(
+        (
+            r"\b(como (estas|andas|va|te va|anda)|todo bien|how are (you|things)|how'?s it going|what'?s up|"
+            r"(sos|eres) (un |una )?(bot|robot|maquina|ia|humano|persona|real)|"
+            r"are you (a |an )?(bot|robot|human|real|ai|person)|quien (sos|eres)|who are you|"
+            r"como te llamas|what'?s your name|jaja+|jeje+|lol|bot|robot|chatbot)\b",
+            1.8,
+        )
+    ),
+    "help": _cues(
+        (r"^(ayuda|help|menu|opciones|info|informacion|start|inicio)$", 2.0),
+        (
+            r"\b(que (cosas )?(podes|puedes|sabes|pueden|saben) hacer|en que (me )?(podes|puedes|pueden) ayudar|"
+            r"what can you do|what do you do|how can you help|como funciona esto|necesito ayuda|help me|"
+            r"que (haces|hace este bot|hace esto)|explicame|me explicas)\b",
+            1.8,
+        ),
+    ),
+    "human": _cues(
+        (
+            r"\b(hablar|hable|comunicarme|comunicar|comunicas|comunican|comunicame|contactar|contactarme|charlar|"
+            r"chatear|atienda|atiende|atender|pasame|pasas|pasan|derivame|derivar|transferime|transferir|conectame)\b"
+            r".*\b(persona|personas|humano|humana|alguien|asesor|asesora|vendedor|vendedora|vendedores|"
+            r"encargado|encargada|operador|operadora|agente|representante|gerente|dueno|duena|responsable|"
+            r"empleado|empleada)\b",
+            4.5,
+        ),
+        (
+            r"\b(persona|humano|alguien|asesor) (real|de verdad)\b|\bhay alguien (real|ahi)\b|\b(algun|alguna) (humano|persona|asesor|asesora)\b",
+            4.5,
+        ),
+        (
+            r"^(un |una |a |an )?(humano|persona|operador|operadora|asesor|asesora|agente|agent|human|operator|representative)( please| por favor)?$",
+            4.5,
+        ),
+        (r"\bno (quiero|me sirve) (hablar con )?(un |una |el |la )?(bot|robot|maquina|contestador)\b", 4.5),
+        (
+            r"\b(talk|speak|chat) (to|with) (a |an |the |some |your )?(human|person|someone|somebody|agent|"
+            r"representative|rep|manager|owner|real person|operator|staff|salesperson|people)\b",
+            4.5,
+        ),
+        (
+            r"\b(real|live) (person|human|agent)\b|\b(agent|human|representative|operator) please\b|\bget me (a |an )?(human|person|agent|manager)\b",
+            4.5,
+        ),
+    ),
+    "complaint": _cues(
+        (
+            r"\b(roto|rota|rotos|rotas|fallado|fallada|fallados|falladas|defectuoso|defectuosa|danado|danada|"
+            r"abollado|abollada|rajado|rajada|golpeado|golpeada|rayado|rayada|manchado|manchada|se rompio|se rompieron|"
+            r"se quemo|se partio|se quebro|se rajo|se desarmo|se salio|vencido|vencida|vencidos|vencidas|"
+            r"dejo de (funcionar|andar)|broken|damaged|defective|faulty|cracked|dented|stopped working|"
+            r"broke|garbage|junk|useless)\b",
+            4.0,
+        ),
+        (
+            r"(?<!\bsi )\bno (me )?(funciona|funcionan|anda|andan|prende|prenden|arranca|enciende|llego|llegaron|"
+            r"vino|vinieron|contestan|responden|respondieron|contestaron)\b",
+            4.0,
+        ),
+        (
+            r"\b(nunca|todavia no|aun no|sigue sin|sigo sin) (me )?(llego|llegaron|vino|recibi|respondieron|contestaron|funciono|anduvo)\b",
+            4.0,
+        ),
+        (
+            r"\b(pesima|pesimo|pesimos|pesimas|malisimo|malisima|horrible|desastre|verguenza|estafa|estafaron|"
+            r"estafadores|chantas|inaceptable|indignante|indignado|indignada|harto|harta|podrido|podrida|queja|"
+            r"quejarme|reclamo|reclamar|reclamos|denuncia|denunciar|decepcion|decepcionado|decepcionada|"
+            r"lamentable|mala atencion|mal atendido|mal atendida|maltrato|me trataron mal|vergonzoso|enojado|"
+            r"enojada|furioso|furiosa|sigo esperando|nadie me (responde|contesta|atiende)|"
+            r"estoy (re |muy )?caliente|hace .{1,25} que espero|(muy |re )?(mala|malo|malisima) (la |el )?"
+            r"(atencion|calidad|experiencia|servicio)|pague y (no|nada|todavia)|(llego|vino|llegaron|vinieron) mal)\b",
+            4.0,
+        ),
+        (r"\bme (cobraron|cobran|cobro) (de mas|dos veces|mal|doble)\b", 4.0),
+        (
+            r"\bme (mandaron|enviaron|vendieron|dieron) (otro|otra|cualquier|mal)\b|\b(incompleto|incompleta|equivocado|equivocada)\b",
+            3.0,
+        ),
+        (
+            r"\b(doesn'?t|does not|didn'?t|did not|won'?t|will not|isn'?t|is not|stopped) (work|working|arrive|arrived|turn on|start|charge)\b",
+            4.0,
+        ),
+        (
+            r"\b(never|still hasn'?t|still haven'?t|hasn'?t|haven'?t) (arrived|came|come|received|shown up|gotten)\b",
+            4.0,
+        ),
+        (
+            r"\b(unacceptable|terrible|awful|horrible|worst|ridiculous|disgusting|scam|ripoff|rip off|"
+            r"disappointed|disappointing|furious|angry|upset|complaint|complain|complaining|rude|overcharged|"
+            r"charged (me )?twice|double charged|wrong (item|product|order|size|color|colour|one|thing)|poor service|bad service|"
+            r"not happy|unhappy|fed up|shameful)\b",
+            4.0,
+        ),
+    ),
+    "quote": _cues(
+        (
+            r"\b(cotizacion|cotizaciones|cotizar|cotizame|cotizan|cotizas|cotiza|cotice|presupuesto (por|para)|"
+            r"presupuesto de (?!\d)|un presupuesto|precio mayorista|precios mayoristas|precio por mayor|"
+            r"al por mayor|por mayor|precio por cantidad|quote|quotation|quotes|estimate|bulk pricing|"
+            r"bulk price|wholesale|cotizas|cuanto me (hacen|haces|dejan|dejas)|me hacen (precio|descuento)|"
+            r"descuento por cantidad|volume discount)\b",
+            5.0,
+        ),
+    ),
+    "contact": _cues(
+        (
+            r"\b(me llamo|mi nombre es|my name is|mi mail|mi email|mi e mail|mi correo|mi cel|mi celular|"
+            r"mi telefono|mi tel|mi numero|mi whatsapp|mis datos|te dejo mi|te paso mi|my email|my e mail|"
+            r"my phone|my number|my cell|reach me|contact me at|email me|call me at|text me at)\b",
+            3.0,
+        ),
+        (rf"\b(soy (el|la) {_ROLE}|{_ROLE} de compras|jefe de compras|decido yo|yo decido)\b", 2.0),
+        (
+            r"\b(i'?m the (owner|manager|buyer|director|ceo|founder)|purchasing (manager|agent)|i make the decisions|decision maker|i'?m in charge)\b",
+            2.0,
+        ),
+        (
+            r"\b(presupuesto|budget) (de |es |of |is |maximo |aproximado |de unos |de hasta |around |about )?\d",
+            1.5,
+        ),
+    ),
+    "meeting": _cues(
+        (rf"\b{MEETING_NOUN}\b", 2.5),
+        (
+            r"\b(agendar|agendame|agendas|agendan|agendemos|agende|coordinar|coordinamos|coordinemos|programar|"
+            r"reprogramar|reagendar|reprogramame|schedule|reschedule|set up a|arrange a|meet|juntarnos|"
+            r"reunirnos|vernos|visitarlos|pasar a verlos|ir a verlos|verlos|vengan? a medir|venir a medir|que vengan?|llamame|"
+            r"llamenme|me llamen|me llaman|call me)\b",
+            2.5,
+        ),
+        (r"\b(book)\b", 1.0),
+    ),
+    "knowledge": _cues(
+        (
+            r"\b(horario|horarios|a que hora|hasta que hora|que hora (abren|cierran|atienden)|abren|abre|cierran|"
+            r"cierra|abiertos|esta abierto|estan abiertos|atienden|atiende|feriado|feriados|opening|open|closing|"
+            r"close|closed|hours|(trabajan|atienden|abren|estan) (los |el )?(hoy|manana|feriados?|domingos?|sabados?|"
+            r"lunes|fines de semana|sundays?|saturdays?))\b",
+            3.0,
+        ),
+        (
+            r"\b(direccion|donde (estan|queda|quedan|los encuentro|se encuentran|se ubican|tienen el local|esta el local)|"
+            r"ubicacion|ubicados|ubicadas|ubicado|ubicada|local|sucursal|sucursales|como llego|address|"
+            r"where are you|where is (the|your) (store|shop|place)|located|location|directions|estacionamiento|"
+            r"estacionar|parking|park|en que (barrio|zona|parte)|que barrio|your (phone|phone number|number|email|"
+            r"whatsapp|website)|(telefono|whatsapp|mail|email|celular) (del local|de ustedes|de la empresa))\b",
+            3.0,
+        ),
+        (
+            r"\b(envio|envios|envian|enviar|envias|mandan a|mandan al|llevan a|delivery|deliver|deliveries|ship|"
+            r"shipping|shipment|despacho|despachan|flete|fletes|domicilio|entrega|entregas|entregan|llega a|"
+            r"llegan a|cuando (me )?llega|cuando (me )?llegan|tarda|tardan|demora|demoran|retiro|retirar|pick up|pickup|pasar a buscar|paso a buscar)\b",
+            3.0,
+        ),
+        (
+            r"\b(pago|pagos|pagar|pagan|abonar|abono|tarjeta|tarjetas|credito|debito|efectivo|transferencia|"
+            r"transferencias|mercado pago|mercadopago|cuotas|financiacion|financian|factura|facturan|facturas|"
+            r"payment|payments|pay|paying|card|cards|debit|cash|bank transfer|paypal|installments|invoice|invoices)\b",
+            3.0,
+        ),
+        (
+            r"\b(devolucion|devoluciones|devolver|devuelvo|devuelven|reembolso|reintegro|cambiar (un|el|la|los|las) "
+            r"(producto|articulo)|cambio de producto|cambios|return|returns|refund|refunds|exchange|exchanges|"
+            r"politica|policy)\b",
+            3.0,
+        ),
+        (r"\b(garantia|garantias|warranty|guarantee|guaranteed)\b", 3.0),
+        (
+            r"\bcomo (se )?(usa|uso|usar|usan|utiliza|utilizo|instala|instalo|instalar|arma|armo|armar|configuro|"
+            r"configura|limpio|limpia|aplico|aplica|preparo|prepara|mezclo|mezcla|coloco|coloca|colocar|conecto|"
+            r"conecta)\b|\b(instrucciones|manual|tutorial|instructions)\b|"
+            r"\bhow (do|does|can|should) (i|you|one) (use|install|set up|assemble|apply|mix|clean|charge|connect)\b|"
+            r"\bhow to (use|install|set up|assemble|apply|mix|clean|charge|connect)\b",
+            3.0,
+        ),
+    ),
+    "purchase": _cues(
+        (
+            rf"\b(quiero|quisiera|queria|queremos|i want|i'd like|i would like){_NOT_BUY}\b",
+            2.5,
+        ),
+        (
+            rf"\b(dame|deme|danos|mandame|mandeme|mandanos|enviame|envieme|pasame|traeme|vendeme|me vendes|"
+            rf"me vendas|me das|me da|give me|send me|get me|can i get|can i have|could i get|i'll have)\b{_NOT_INFO}",
+            2.5,
+        ),
+        (
+            r"\b(me llevo|llevo|voy a llevar|me lo llevo|lo llevo|los llevo|las llevo|la llevo|te compro|compro|"
+            r"comprar|comprarte|comprarles|encargar|encargo|te encargo|reservame|reservar|apartame|apartar|"
+            r"anotame|agregame|agrega|agregale|sumame|suma|sumale|ocupo|ocupamos|hacer un pedido|hago un pedido|i'll take|i will take|i'll buy|buy|let me (get|have)|"
+            r"put me down for|i'll get|i'll grab|send (\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen)|"
+            r"purchase|to order|can i order)\b",
+            2.5,
+        ),
+        (r"\b(necesito|necesitaria|necesitamos|i need|we need)\b", 1.5),
+    ),
+    "quantity_change": _cues(
+        (
+            r"^(no )?(mejor|mejor que sean|que sean|sean|cambialo a|cambia a|cambiala a|ponele|dejalo en|dejala en|"
+            r"solo|solamente|nada mas|bajalo|bajala|baja|bajame|subilo|subila|sube|subime|reducilo|aumentalo|make it|"
+            r"change it to|change to|lower it|reduce it|increase it|bump it|actually|instead|only|just)\b",
+            3.0,
+        ),
+        (
+            r"\b(en vez de|en lugar de|instead of|rather than|change it to|make it|make that|que sean)\b|\b(nomas|nada mas)$",
+            3.0,
+        ),
+        (
+            r"\b(cambia|cambiale|cambiame|cambiar|cambiemos|modifica|modificar|change|update) (la |the )?(cantidad|quantity)\b",
+            3.0,
+        ),
+    ),
+    "product_query": _cues(
+        (
+            r"\b(tenes|tienen|tienes|tiene|tendras|tendrias|tendran|tenian|hay|habra|venden|vendes|vende|manejan|"
+            r"manejas|maneja|trabajan con|traen|traes|consiguen|conseguis|disponible|disponibles|disponibilidad|stock|"
+            r"quedan|queda|te queda|te quedan|precio|precios|cuanto|cuantos|cuestan|cuesta|sale|salen|a como|"
+            r"valor|costo|busco|buscaba|buscando|me interesa|me interesan|mostrame|me mostras|catalogo|"
+            r"recomendame|recomendas|recomiendan|recomienda|elegir|modelos|marcas|"
+            r"do you (have|sell|carry|stock)|have any|got any|any|in stock|how much|price|prices|pricing|cost|"
+            r"costs|available|looking for|catalog|show me|sell|carry|recommend|suggest|what kind of)\b",
+            2.0,
+        ),
+    ),
+}
+
+MEETING_ACTIONS: dict[str, re.Pattern[str]] = {
+    "cancel": re.compile(
+        r"\b(cancelar|cancela|cancelo|cancelame|cancelala|cancelalo|cancel|anular|anula|anulo|anulala|suspender|"
+        r"suspende|no (voy a poder|puedo|podre) (ir|venir|asistir))\b"
+    ),
+    "reschedule": re.compile(
+        r"\b(reprogramar|reprogramame|reprograma|reagendar|reagenda|mover|move|moverla|movela|movamos|pasar la|"
+        r"pasarla|pasala|pasar el|pasarlo|pasalo|pasemos|postergar|posponer|adelantar|atrasar|reschedule|change|"
+        r"cambiar|cambia|cambiala|cambialo|cambiemos|push|pasar al|pasar para|pasarla al)\b"
+    ),
+    "availability": re.compile(
+        r"\b(disponibilidad|disponible|disponibles|libre|libres|hueco|huecos|available|availability|free|"
+        r"slots|que (dias|horarios) (tenes|tienen|hay))\b"
+    ),
+}
+
+PRICE_ASK = re.compile(
+    r"\b(precio|precios|cuanto|cuesta|cuestan|sale|salen|vale|valen|valor|costo|how much|price|cost|costs)\b"
+)
+STOCK_ASK = re.compile(
+    r"\b(tenes|tienen|tienes|tiene|hay|stock|disponible|disponibles|disponibilidad|quedan|queda|"
+    r"do you have|have any|got any|any|in stock|available)\b"
+)
+OFF_TOPIC = re.compile(
+    r"\b(opinas|opinion|messi|futbol|partido|gano|clima|llueve|lluvia|chiste|chistes|politica|presidente|"
+    r"novia|novio|pelicula|musica|cancion|receta|weather|rain|joke|jokes|football|soccer|match|movie|song|"
+    r"politics|president|girlfriend|boyfriend|serie|series|netflix|hambre|calor|frio|sueno|aburrido|aburrida|cansado|cansada|"
+    r"hungry|hot|cold|tired|bored|sentido de la vida|meaning of life)\b"
+)
+ORDINALS: dict[str, int] = {
+    "primero": 0, "primera": 0, "primer": 0, "first": 0, "segundo": 1, "segunda": 1, "second": 1,
+    "tercero": 2, "tercera": 2, "tercer": 2, "third": 2, "cuarto": 3, "cuarta": 3, "fourth": 3,
+    "quinto": 4, "quinta": 4, "fifth": 4, "ultimo": -1, "ultima": -1, "last": -1,
+}  # fmt: skip
+
+# Words that never name a product: function words, the verbs and nouns the cues use, politeness.
+STOPWORDS = frozenset(
+    """
+    a al algo alguna algun alguno algunos algunas ante aqui aca ahi asi cada como con contra cual cuales cuando
+    de del desde donde el ella ellos en entre era es esa ese eso esos esas esta estas este esto estos estoy
+    estan estar hay hasta la las le les lo los mas me mi mis mucho muy nada ni no nos nosotros o otra otro
+    otros para pero poco por porque que quien se sea ser si sin sobre solo son su sus tambien tan tanto te ti
+    tu tus un una uno unos unas usted ustedes y ya yo vos che bueno dale ok okey listo bien buen buena buenas
+    buenos hola holis dia dias tardes noches gracias favor please porfa
+    tenes tienen tienes tiene tendras tendrias tendran tenian tengo habra venden vendes vende manejan manejas
+    maneja trabajan traen traes consiguen conseguis disponible disponibles disponibilidad stock quedan queda
+    precio precios cuanto cuantos cuanta cuestan cuesta sale salen vale valen valor costo busco buscaba
+    buscando ando estoy necesito necesitaria necesitamos quiero quisiera queria queremos comprar compro
+    comprarte comprarles llevo llevar lleva voy mandame mandeme mandanos enviame envieme dame deme danos
+    pasame pasas pasa das da traeme vendeme vendas encargar encargo reservame reservar apartame apartar
+    anotame agregame sumame hacer hago pedido pedir pido mostrame mostras mostrar ver info informacion
+    recomendame recomendas recomiendan recomienda recomendar elegir marca marcas modelo modelos opciones
+    tipo tipos cosa cosas saber consultar consulta preguntar interesa interesan unidad unidades u piezas
+    mejor sean cambialo cambia ponele dejalo solamente nomas vez lugar cotizacion cotizar cotizame
+    presupuesto mayorista mayor cantidad obra proyecto quote quotation estimate bulk wholesale
+    tal onda podes puedes puede pueden podrias podria decime dime sabes hace tengo
+    the an i i'm i'll i'd i've me my you your u we our us it its is are am do does did have has had any some
+    of for to in on at with and or thanks thank hi hello hey can could would will should what what's how
+    much many price prices pricing cost costs sell sells carry available availability looking look need
+    want like take get got give send buy purchase order show see find there here this that these those
+    one ones kind type brand brands options which about just also too so please be there's is
+    make change actually instead rather only know tell
+    ese esa esos esas eso este esta estos estas aquel aquella ahi them that those it
+    primero primera primer segundo segunda tercero tercera tercer ultimo ultima first second third last
+    hmm mmm ehh eh ah uh jaja jeje lol ok oki
+    """.split()
+)
+
+# Role words that follow "soy" without being a name.
+NOT_NAMES = frozenset(
+    """
+    el la de del un una cliente clienta nuevo nueva yo quien arquitecto arquitecta particular dueno duena
+    encargado encargada de the a an new customer client from here looking interested owner manager buyer
+    """.split()
+)
+
+
+def _pattern_words(pattern: str) -> set[str]:
+    plain = re.sub(r"\\[a-zA-Z]", " ", pattern).replace("'?", "'")
+    return set(re.findall(r"[a-z]+(?:'[a-z]+)?", plain))
+
+
+# Every word the cues know, and the long ones typos are corrected towards.
+CUE_WORDS: frozenset[str] = frozenset(
+    word for cues in CUES.values() for pattern, _ in cues for word in _pattern_words(pattern.pattern)
+)
+VOCABULARY: frozenset[str] = CUE_WORDS | STOPWORDS
+KEYWORDS: frozenset[str] = frozenset(word for word in CUE_WORDS if len(word) >= 6)

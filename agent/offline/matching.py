@@ -1,0 +1,71 @@
+"""Which catalog result a purchase means, and whether it is clearly the one.
+
+"quiero 10 martillos" -> search_products("martillos") returns a ranked list;
+the offline model orders the top result when its name carries the words the
+customer used (plural/singular and small typos forgiven) and nothing else
+fits better. When several different products fit equally, or none does, it
+lists them and asks instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from agent.offline.lexicon import STOPWORDS
+from agent.offline.text import fold
+
+_PLURAL_ES = re.compile(r"(?<=[lrndzjx])es$|(?<=sh)es$|(?<=ch)es$")
+SCORE_GAP = 0.15
+
+
+def stem(word: str) -> str:
+    """Crude singular: "tornillos" -> "tornillo", "pinceles" -> "pincel", "brushes" -> "brush"."""
+    if len(word) > 4 and _PLURAL_ES.search(word):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    return [stem(w) for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in STOPWORDS]
+
+
+def match(query: str, name: str) -> tuple[float, bool]:
+    """(share of the query's words found in `name`, whether the name starts with the first of them)."""
+    wanted, have = _words(query), _words(name)
+    if not wanted or not have:
+        return 0.0, False
+    found = sum(1 for w in wanted if any(w == h or fuzz.ratio(w, h) >= 80 for h in have))
+    head = wanted[0] == have[0] or fuzz.ratio(wanted[0], have[0]) >= 80
+    return found / len(wanted), head
+
+
+def top_matches(query: str, results: list[dict[str, Any]]) -> bool:
+    """True when the first result is what the customer named (for answering "how much is it")."""
+    return bool(results) and (len(results) == 1 or match(query, str(results[0].get("name", "")))[0] >= 0.99)
+
+
+def choose(query: str, results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The product to order, or None when the customer should pick."""
+    if not results:
+        return None
+    if len(results) == 1:
+        return results[0]
+    scored = [(match(query, str(r.get("name", ""))), i, r) for i, r in enumerate(results)]
+    full = [(head, i, r) for (share, head), i, r in scored if share >= 0.99]
+    if full:
+        heads = [r for head, _, r in full if head]
+        return heads[0] if heads else full[0][2]
+    try:
+        gap = float(results[0].get("score", 0)) - float(results[1].get("score", 0))
+    except (TypeError, ValueError):
+        gap = 0.0
+    best_share = max(share for (share, _), _, _ in scored)
+    first_share = scored[0][0][0]
+    if gap >= SCORE_GAP and first_share >= best_share:
+        return results[0]
+    return None

@@ -1,0 +1,254 @@
+"""What a customer's message means, without a language model.
+
+`understand()` scores every intent with the cue patterns of `lexicon.py`,
+adds structural evidence (a count, product words, an email, a time) and
+extracts the slots the tools need: the product words ("tenés martillos?" ->
+"martillos"), the quantity, the meeting time phrase and action, the lead
+fields. It is context-free; the model decides what a bare "mandame 3"
+refers to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.confirm import classify_reply
+from agent.language import detect_language
+from agent.offline import contact
+from agent.offline.lexicon import (
+    CUES,
+    KEYWORDS,
+    MEETING_ACTIONS,
+    OFF_TOPIC,
+    ORDINALS,
+    PRICE_ASK,
+    STOCK_ASK,
+    STOPWORDS,
+    VOCABULARY,
+)
+from agent.offline.numbers import Quantity, find_quantities
+from agent.offline.text import Token, close_to, collapse, tokenize
+from agent.offline.when import TimePhrase, find_time
+from prompts import PromptStore
+
+INTENTS = (
+    "greeting", "thanks", "goodbye", "smalltalk", "help", "product_query", "purchase", "quantity_change",
+    "knowledge", "meeting", "contact", "quote", "complaint", "human", "confirm", "decline", "fallback",
+)  # fmt: skip
+# On equal scores the earlier, more specific intent wins.
+PRIORITY = (
+    "human", "complaint", "quote", "contact", "meeting", "knowledge", "quantity_change", "purchase",
+    "product_query", "help", "smalltalk", "goodbye", "thanks", "greeting",
+)  # fmt: skip
+CLEAR = 2.5  # a score from here on beats a bare yes/no reading
+_GIBBERISH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
+_COMMON = STOPWORDS | {"estaba", "estaban", "estamos", "hacer", "quiero", "gracias"}
+
+
+@dataclass
+class Understanding:
+    """One message, understood: the intent and the slots the tools need."""
+
+    intent: str
+    lang: str
+    text: str
+    query: str = ""  # product words as typed ("pintura látex blanca")
+    quantity: int | None = None  # an explicit count; None when not said
+    ordinal: int | None = None  # "el segundo" -> 1, "el último" -> -1 (index into the products shown)
+    asks_price: bool = False
+    asks_stock: bool = False
+    action: str = "book"  # meeting action
+    when: str | None = None
+    topic: str | None = None
+    lead: dict[str, str] = field(default_factory=dict)
+    greeted: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def _correct(tokens: list[Token]) -> list[Token]:
+    """Fix typos of cue words ("presio" -> "precio", "orario" -> "horario", "holaa" -> "hola")."""
+    out = []
+    for token in tokens:
+        fixed = None
+        if token.norm not in _COMMON and token.norm not in VOCABULARY:
+            squeezed = collapse(token.norm)
+            fixed = squeezed if squeezed in VOCABULARY else close_to(token.norm, KEYWORDS)
+        out.append(Token(token.raw, fixed, token.start, token.end) if fixed else token)
+    return out
+
+
+def _masked(text: str) -> str:
+    """`text` with emails and phone numbers blanked (same length), so their digits are not counts."""
+    for pattern in (contact.EMAIL, contact.PHONE):
+        text = pattern.sub(lambda m: " " * len(m.group()), text)
+    return text
+
+
+def _score(norm: str, offsets: list[int]) -> tuple[dict[str, float], set[int]]:
+    """Cue scores per intent and the indexes of tokens that cues consumed."""
+    scores = dict.fromkeys(INTENTS, 0.0)
+    used: set[int] = set()
+    for intent, cues in CUES.items():
+        for pattern, weight in cues:
+            hits = list(pattern.finditer(norm))
+            if not hits:
+                continue
+            scores[intent] += weight
+            for hit in hits:
+                used.update(
+                    i for i, off in enumerate(offsets) if hit.start() <= off < max(hit.end(), hit.start() + 1)
+                )
+    return scores, used
+
+
+@dataclass
+class _Evidence:
+    """What a message contains besides cue words."""
+
+    tokens: list[Token]
+    norm: str
+    content: list[Token]  # words that may name a product
+    quantities: list[Quantity]
+    time: TimePhrase | None
+    lead: dict[str, str]
+    ordinal: int | None
+
+    @property
+    def explicit(self) -> list[Quantity]:
+        return [q for q in self.quantities if not q.article]
+
+
+def _evidence(text: str, lang: str) -> tuple[_Evidence, dict[str, float]]:
+    masked = _masked(text)
+    tokens = _correct(tokenize(masked))
+    norm = " ".join(t.norm for t in tokens)
+    offsets, pos = [], 0
+    for t in tokens:
+        offsets.append(pos)
+        pos += len(t.norm) + 1
+    scores, used = _score(norm, offsets)
+    time = find_time(tokens, masked)
+    timed: set[int] = set()
+    if time:
+        start = masked.find(time.text)
+        timed = {i for i, t in enumerate(tokens) if start <= t.start < start + len(time.text)}
+    quantities = [q for q in find_quantities(tokens, masked, lang) if q.start not in timed]
+    skip = used | timed | {i for q in quantities for i in range(q.start, q.end)}
+    content = [t for i, t in enumerate(tokens) if t.norm not in STOPWORDS and i not in skip]
+    ordinal = next((ORDINALS[t.norm] for t in tokens if t.norm in ORDINALS), None)
+    found = _Evidence(tokens, norm, content, quantities, time, contact.extract_lead(text), ordinal)
+    return found, scores
+
+
+def understand(text: str, prompts: PromptStore, default_lang: str = "es") -> Understanding:
+    """Intent and slots of one customer message."""
+    text = (text or "").strip()
+    lang = detect_language(text, default_lang)
+    ev, scores = _evidence(text, lang)
+    _structural(scores, ev)
+    intent = _decide(scores, ev, text, prompts)
+
+    result = Understanding(
+        intent=intent, lang=lang, text=text, scores=scores, ordinal=ev.ordinal, lead=ev.lead
+    )
+    result.greeted = scores["greeting"] > 0 and intent != "greeting"
+    result.query = _query(text, ev.content)
+    result.asks_price = bool(PRICE_ASK.search(ev.norm))
+    result.asks_stock = bool(STOCK_ASK.search(ev.norm))
+    if intent in ("purchase", "quantity_change", "quote"):
+        # a change keeps the last number ("en vez de 10, que sean 8"), an order the first
+        picks = ev.explicit[-1:] if intent == "quantity_change" else (ev.explicit or ev.quantities)[:1]
+        result.quantity = picks[0].value if picks else None
+    if ev.time:
+        result.when = ev.time.text
+    if intent == "meeting":
+        result.action = _meeting_action(ev.norm, ev.time is not None)
+        result.topic = _topic(text)
+    return result
+
+
+def _structural(scores: dict[str, float], ev: _Evidence) -> None:
+    """Evidence beyond keywords: counts, product words, contact data, times."""
+    norm, content = ev.norm, ev.content
+    if scores["purchase"]:
+        scores["purchase"] += (1.5 if ev.explicit else 0) + (1.0 if content or ev.ordinal is not None else 0)
+    if scores["product_query"] and content:
+        scores["product_query"] += 1.0
+    if scores["quantity_change"]:
+        scores["quantity_change"] = 4.0 if ev.explicit and not content else 0.0
+    elif norm.startswith("no ") and scores["purchase"] and ev.explicit and not content:
+        scores["quantity_change"] = 4.5  # "no, mandame 3"
+    if ev.lead.get("email"):
+        scores["contact"] += 4.0
+    if ev.lead.get("phone"):
+        scores["contact"] += 3.0
+    if ev.lead.get("name") and re.search(r"\b(soy|i'm|i am|this is|habla)\b", norm):
+        scores["contact"] += 3.0
+    wants_slots = bool(MEETING_ACTIONS["availability"].search(norm))
+    if ev.time:
+        bonus = (1.0 if ev.time.has_day else 0) + (1.5 if ev.time.has_clock else 0)
+        # a bare day ("el lunes") hints at a meeting; a day and an hour say it
+        scores["meeting"] += bonus if scores["meeting"] or ev.time.has_clock else 0.8
+    if scores["meeting"] >= 2.5 and wants_slots:
+        scores["meeting"] += 1.0
+    bare = max(scores.values()) < 1.5 and 0 < len(content) <= 4 and len(ev.tokens) <= 6
+    if bare and not OFF_TOPIC.search(norm) and not any(_GIBBERISH.search(t.norm) for t in content):
+        scores["product_query"] = 1.2  # a bare noun: "martillo?", "taladros inalámbricos"
+
+
+def _decide(scores: dict[str, float], ev: _Evidence, text: str, prompts: PromptStore) -> str:
+    best = max(PRIORITY, key=lambda name: (scores[name], -PRIORITY.index(name)))
+    if scores[best] >= CLEAR:
+        return best
+    if OFF_TOPIC.search(ev.norm):
+        return "fallback"
+    reply = classify_reply(text, None, prompts)
+    if reply == "confirm" and scores["thanks"]:  # "ok gracias" closes, it confirms nothing
+        return "goodbye" if scores["goodbye"] else "thanks"
+    if reply != "other":
+        return reply
+    return best if scores[best] > 0 else "fallback"
+
+
+def _query(text: str, content: list[Token]) -> str:
+    """Product words as typed, in order, without punctuation."""
+    seen: set[int] = set()
+    words = []
+    for token in content:
+        if token.start not in seen:
+            seen.add(token.start)
+            words.append(text[token.start : token.end])
+    return " ".join(words).strip(" ¿?¡!.,;:")
+
+
+def _meeting_action(norm: str, has_time: bool) -> str:
+    if MEETING_ACTIONS["reschedule"].search(norm):  # "no puedo ir el jueves, ¿la pasamos al viernes?"
+        return "reschedule"
+    if MEETING_ACTIONS["cancel"].search(norm):
+        return "cancel"
+    if MEETING_ACTIONS["availability"].search(norm) or (
+        re.search(r"\b(when|cuando)\b", norm) and not has_time
+    ):
+        return "availability"
+    return "book"
+
+
+_PURPOSE = re.compile(
+    r"\b(?:para|sobre|about|to discuss|regarding)\s+"
+    r"(?!el\b|la\b|las\b|the\b|mañana|manana|hoy|tomorrow|today|\d)([^,.;?!]{3,80})",
+    re.IGNORECASE,
+)
+_KIND = re.compile(
+    r"\b(visita|llamada|videollamada|reunión|reunion|cita|turno|demo|visit|call|meeting|appointment)\b",
+    re.IGNORECASE,
+)
+
+
+def _topic(text: str) -> str | None:
+    """What the meeting is for: "para medir la cocina" -> "medir la cocina", else the kind of meeting."""
+    purpose = _PURPOSE.search(text)
+    if purpose:
+        return purpose.group(1).strip()
+    kind = _KIND.search(text)
+    return kind.group(1).lower() if kind else None

@@ -1,0 +1,170 @@
+"""What the offline model does next: call tools, or answer in words.
+
+Called once per model step. On a fresh customer message it maps the intent
+to tool calls (or a direct reply); once the tools answered it composes the
+reply from their results, except for the purchase chain, where a search is
+followed by `register_sale` for the product the customer clearly meant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.language import detect_language
+from agent.offline.compose import BUYING, Composer
+from agent.offline.nlu import Understanding, understand
+from agent.offline.render import Renderer
+from agent.offline.steps import Step, call
+from agent.offline.turn import Turn
+from prompts import PromptStore
+
+_LEAD_FIELDS = ("name", "email", "phone", "company", "need", "budget", "timeline", "authority")
+
+
+class Planner:
+    """One model step for one turn: understand the customer's message, then act or answer."""
+
+    def __init__(self, turn: Turn, prompts: PromptStore, tools: set[str]) -> None:
+        self.turn = turn
+        self.tools = tools
+        default = str(turn.facts.get("language") or "es")
+        lang = detect_language(turn.human, default) if turn.human else default
+        self.u: Understanding = understand(turn.human, prompts, lang)
+        self.u.lang = lang
+        self.say = Renderer(prompts, lang, turn.facts)
+        self._follow_up(prompts, lang)
+
+    def _follow_up(self, prompts: PromptStore, lang: str) -> None:
+        """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
+        u, turn = self.u, self.turn
+        weak = u.scores.get(u.intent, 0) < 2.5 and u.intent in ("product_query", "fallback")
+        if not weak or not turn.previous_human or "register_sale" in turn.previous_tools:
+            return
+        if u.intent == "fallback" and u.ordinal is None:
+            return
+        before = understand(turn.previous_human, prompts, lang)
+        if before.intent in BUYING and "search_products" in turn.previous_tools:
+            u.intent = "purchase"
+            u.quantity = u.quantity or before.quantity
+
+    def step(self) -> Step:
+        if not self.turn.human:
+            return Step(self._greeting())
+        if self.turn.results:
+            return Composer(self.turn, self.u, self.say, self.tools).step()
+        return self._first()
+
+    # -- a fresh message -----------------------------------------------------------
+
+    def _first(self) -> Step:
+        u, say = self.u, self.say.say
+        business = self.turn.facts.get("business_name") or ""
+        simple = {
+            "greeting": lambda: self._greeting(),
+            "smalltalk": lambda: say("smalltalk", business_name=business),
+            "thanks": lambda: say("thanks", vary=True),
+            "goodbye": lambda: say("goodbye"),
+            "help": lambda: say("help"),
+            "confirm": lambda: say("confirm_nothing"),
+            "decline": lambda: say("decline_nothing"),
+            "fallback": lambda: say("fallback", vary=True),
+        }
+        if u.intent in simple:
+            return Step(simple[u.intent]())
+        handler = getattr(self, f"_on_{u.intent}")
+        return handler()
+
+    def _greeting(self) -> str:
+        return self.say.say("greeting", vary=True, business_name=self.turn.facts.get("business_name") or "")
+
+    def _tool(self, tool: str, /, **args: Any) -> Step:
+        if tool not in self.tools:
+            return Step(self.say.say("unavailable"))
+        return Step(calls=[call(tool, **args)])
+
+    def _focus_item(self) -> dict[str, Any] | None:
+        focus = self.turn.focus
+        if self.u.ordinal is not None and focus:
+            index = self.u.ordinal
+            return focus[index] if -len(focus) <= index < len(focus) else None
+        return focus[0] if focus else None
+
+    def _pending_sku(self) -> str | None:
+        pending = self.turn.pending
+        if not pending or pending.get("kind", "sale") not in ("sale", "order"):
+            return None
+        order = pending.get("order") if isinstance(pending.get("order"), dict) else pending
+        items = order.get("items") if isinstance(order.get("items"), list) else None
+        if order.get("sku"):
+            return str(order["sku"])
+        return str(items[0]["sku"]) if items and isinstance(items[0], dict) and items[0].get("sku") else None
+
+    def _on_product_query(self) -> Step:
+        query = self.u.query
+        if not query:
+            item = self._focus_item()
+            if not item:
+                return Step(self.say.say("ask_product"))
+            query = str(item.get("name") or item["sku"])
+        return self._tool("search_products", query=query, limit=5)
+
+    def _on_purchase(self) -> Step:
+        quantity = self.u.quantity or 1
+        if self.u.query:
+            return self._tool("search_products", query=self.u.query, limit=5)
+        sku = None
+        if self.u.ordinal is None:
+            sku = self._pending_sku()
+        if sku is None:
+            item = self._focus_item()
+            sku = str(item["sku"]) if item else None
+        if sku is None:
+            return Step(self.say.say("ask_product_for_quantity", quantity=quantity))
+        return self._tool("register_sale", sku=sku, quantity=quantity)
+
+    _on_quantity_change = _on_purchase
+
+    def _on_knowledge(self) -> Step:
+        return self._tool("search_knowledge", question=self.u.text)
+
+    def _on_meeting(self) -> Step:
+        u, pending = self.u, self.turn.pending or {}
+        action = u.action
+        if action == "book" and pending.get("kind") == "meeting" and pending.get("action") == "reschedule":
+            action = "reschedule"  # a new time for a move still awaiting confirmation
+        return self._tool(
+            "schedule_meeting",
+            action=action,
+            when=u.when,
+            topic=u.topic,
+            name=u.lead.get("name"),
+            email=u.lead.get("email"),
+        )
+
+    def _on_contact(self) -> Step:
+        return self._tool("qualify_lead", **{k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS})
+
+    def _on_quote(self) -> Step:
+        lead = {k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS}
+        lead["need"] = self.u.text
+        calls = []
+        if "qualify_lead" in self.tools:
+            calls.append(call("qualify_lead", **lead))
+        if self.u.query and "search_products" in self.tools:
+            calls.append(call("search_products", query=self.u.query, limit=5))
+        return Step(calls=calls) if calls else Step(self.say.say("unavailable"))
+
+    # The graph answers right after a hand-over without asking the model again, so the
+    # words go with the tool call ("a model may speak before its tool calls").
+
+    def _on_complaint(self) -> Step:
+        if "handoff_to_human" not in self.tools:
+            return Step(self.say.say("complaint_no_handoff"))
+        reason = f"complaint: {self.u.text}"[:500]
+        return Step(self.say.handoff(complaint=True), [call("handoff_to_human", reason=reason)])
+
+    def _on_human(self) -> Step:
+        if "handoff_to_human" not in self.tools:
+            return Step(self.say.say("handoff_unavailable"))
+        reason = f"customer asked for a human: {self.u.text}"[:500]
+        return Step(self.say.handoff(complaint=False), [call("handoff_to_human", reason=reason)])

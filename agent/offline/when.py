@@ -1,0 +1,98 @@
+"""Finding the date/time phrase of a meeting request, as the customer wrote it.
+
+The offline model does not resolve dates: `schedule_meeting` does, in the
+business time zone. This module only cuts "el martes a las 10" out of "me
+agendás una visita el martes a las 10?" so the tool gets a clean phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.offline.text import Token
+
+DAY_WORDS = frozenset(
+    """
+    hoy manana pasado lunes martes miercoles jueves viernes sabado domingo semana finde mediodia noche
+    today tomorrow tonight monday tuesday wednesday thursday friday saturday sunday weekend week morning
+    afternoon evening noon midday
+    enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre
+    january february march april june july august september october november december
+    """.split()
+)
+_AFTER_LA = frozenset({"tarde"})
+_CLOCK_TOKEN = re.compile(r"^\d{1,2}(hs|h|am|pm|hrs)$")
+_CLOCK_AFTER = frozenset({"hs", "h", "hrs", "horas", "am", "pm", "y", "en"})
+_CLOCK_BEFORE = frozenset({"las", "la", "at", "around", "tipo", "by"})
+_GLUE_LEFT = frozenset(
+    {"el", "la", "los", "este", "esta", "proximo", "proxima", "on", "this", "next", "a", "at"}
+)
+_TAIL = ("que viene", "proximo", "proxima", "y media", "y cuarto", "o'clock")
+
+
+@dataclass(frozen=True, slots=True)
+class TimePhrase:
+    text: str  # as typed
+    has_day: bool
+    has_clock: bool
+
+
+def _is_clock(tokens: list[Token], i: int, text: str) -> bool:
+    word = tokens[i].norm
+    if _CLOCK_TOKEN.match(word):
+        return True
+    if (
+        word.isdigit()
+        and text[tokens[i].start - 1 : tokens[i].start] == ":"
+        and i
+        and tokens[i - 1].norm.isdigit()
+    ):
+        return True  # the minutes of "9:30"
+    if not word.isdigit() or int(word) > 24:
+        return False
+    prev = tokens[i - 1].norm if i else ""
+    nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
+    after = text[tokens[i].end : tokens[i].end + 1]
+    nxt2 = tokens[i + 2].norm if i + 2 < len(tokens) else ""
+    nxt3 = tokens[i + 3].norm if i + 3 < len(tokens) else ""
+    in_the = nxt == "de" and nxt2 == "la" and nxt3 in {"manana", "tarde", "noche"}  # "9 de la mañana"
+    return prev in _CLOCK_BEFORE or nxt in _CLOCK_AFTER - {"y", "en"} or after == ":" or in_the
+
+
+def _is_date(tokens: list[Token], i: int, text: str) -> bool:
+    word, prev = tokens[i].norm, tokens[i - 1].norm if i else ""
+    if word in DAY_WORDS:
+        return True
+    if word in _AFTER_LA:  # "a la tarde", "por la tarde"; "llegó tarde" is not a time
+        return prev == "la"
+    if word.isdigit():
+        after = text[tokens[i].end : tokens[i].end + 1]
+        before = text[tokens[i].start - 1 : tokens[i].start]
+        return after == "/" or before == "/" or (prev == "el" and int(word) <= 31 and word != "1")
+    return False
+
+
+def find_time(tokens: list[Token], text: str) -> TimePhrase | None:
+    """The span of date and time words in `text` (glue words between them kept), if any."""
+    marks = [(i, _is_date(tokens, i, text), _is_clock(tokens, i, text)) for i in range(len(tokens))]
+    hits = [i for i, day, clock in marks if day or clock]
+    if not hits:
+        return None
+    first, last = hits[0], hits[-1]
+    while first > 0 and tokens[first - 1].norm in _GLUE_LEFT and first > hits[0] - 2:
+        first -= 1
+    start, end = tokens[first].start, tokens[last].end
+    rest = text[end:].lower()
+    for tail in _TAIL:
+        if rest.lstrip().startswith(tail):
+            end += len(rest) - len(rest.lstrip()) + len(tail)
+            break
+    if last + 1 < len(tokens) and tokens[last + 1].norm in {"hs", "h", "am", "pm", "horas"}:
+        end = tokens[last + 1].end
+    phrase = text[start:end].strip(" ,.;!?¿¡")
+    return TimePhrase(
+        phrase,
+        has_day=any(day for _, day, _ in marks),
+        has_clock=any(clock for _, _, clock in marks),
+    )

@@ -1,0 +1,162 @@
+"""WhatsApp Cloud API webhook payloads (plain JSON) -> messages and statuses: pure, no I/O.
+
+One webhook POST may carry several messages and delivery statuses, for
+several customers. Each inbound message becomes an `InboundMessage` whose
+`message_id` is the WhatsApp message id (wamid), so a redelivery is
+recognized by the runtime; media keep the WhatsApp media id for the channel
+to download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.base import Contact, InboundMessage, Location, Media
+
+CHANNEL = "whatsapp"
+STATUSES = ("sent", "delivered", "read", "failed")
+_MEDIA_KINDS = ("image", "video", "document")
+_IGNORED = ("system", "request_welcome")  # number changes, "start chat" pings: nothing said
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    """A delivery report for a message we sent."""
+
+    message_id: str
+    status: str
+    recipient_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class WebhookEvents:
+    messages: list[InboundMessage] = field(default_factory=list)
+    statuses: list[StatusEvent] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def parse(payload: dict[str, Any], phone_number_id: str | None = None) -> WebhookEvents:
+    """Everything in one webhook body, in order; changes for other phone numbers are left out."""
+    events = WebhookEvents()
+    if not isinstance(payload, dict):
+        return events
+    for entry in _dicts(payload.get("entry")):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field", "messages") != "messages" or not isinstance(value, dict):
+                continue
+            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+            if phone_number_id and metadata.get("phone_number_id") not in (None, phone_number_id):
+                continue
+            names = {str(c.get("wa_id")): _profile_name(c) for c in _dicts(value.get("contacts"))}
+            for message in _dicts(value.get("messages")):
+                parsed = parse_message(message, names)
+                if parsed is not None:
+                    events.messages.append(parsed)
+            for status in _dicts(value.get("statuses")):
+                parsed_status = parse_status(status)
+                if parsed_status is not None:
+                    events.statuses.append(parsed_status)
+            events.errors.extend(describe_error(e) for e in _dicts(value.get("errors")))
+    return events
+
+
+def parse_message(message: dict[str, Any], names: dict[str, str | None] | None = None) -> InboundMessage | None:
+    wa_id, wamid, msg_type = message.get("from"), message.get("id"), message.get("type")
+    if not wa_id or not wamid or msg_type in _IGNORED:
+        return None
+    common: dict[str, Any] = {
+        "channel": CHANNEL,
+        "chat_id": str(wa_id),
+        "message_id": str(wamid),
+        "sender_name": (names or {}).get(str(wa_id)),
+        "timestamp": _float(message.get("timestamp")),
+    }
+    body = message.get(msg_type) if isinstance(message.get(msg_type), dict) else {}
+    if message.get("errors") or msg_type == "unsupported":
+        raw = (body or {}).get("type") or msg_type or "unknown"
+        return InboundMessage(**common, kind="unsupported", raw_type=str(raw))
+    if msg_type == "text":
+        return InboundMessage(**common, text=str(body.get("body") or ""), kind="text")
+    if msg_type == "interactive":
+        reply = body.get(body.get("type")) if body.get("type") in ("button_reply", "list_reply") else None
+        if not isinstance(reply, dict):
+            return InboundMessage(**common, kind="unsupported", raw_type=f"interactive:{body.get('type')}")
+        return InboundMessage(**common, text=str(reply.get("title") or reply.get("id") or ""), kind="button",
+                              button_payload=str(reply.get("id") or ""))
+    if msg_type == "button":  # a quick-reply button of a template
+        payload = str(body.get("payload") or body.get("text") or "")
+        return InboundMessage(**common, text=str(body.get("text") or payload), kind="button", button_payload=payload)
+    if msg_type in _MEDIA_KINDS:
+        media = Media(kind=msg_type, file_id=str(body.get("id") or ""), mime_type=body.get("mime_type"),
+                      file_name=body.get("filename"))
+        return InboundMessage(**common, text=str(body.get("caption") or ""), kind=msg_type, media=(media,))
+    if msg_type == "audio":
+        kind = "voice" if body.get("voice") else "audio"
+        media = Media(kind=kind, file_id=str(body.get("id") or ""), mime_type=body.get("mime_type"))
+        return InboundMessage(**common, kind=kind, media=(media,))
+    if msg_type == "location" and "latitude" in body and "longitude" in body:
+        location = Location(float(body["latitude"]), float(body["longitude"]), name=body.get("name"),
+                            address=body.get("address"))
+        return InboundMessage(**common, kind="location", location=location)
+    if msg_type == "contacts":
+        cards = _dicts(message.get("contacts"))
+        if cards:
+            return InboundMessage(**common, kind="contact", contact=_contact(cards[0]))
+    if msg_type == "reaction":
+        return InboundMessage(**common, kind="reaction", reaction=str(body.get("emoji") or ""))
+    return InboundMessage(**common, kind="unsupported", raw_type=str(msg_type or "unknown"))
+
+
+def parse_status(status: dict[str, Any]) -> StatusEvent | None:
+    if not status.get("id") or status.get("status") not in STATUSES:
+        return None
+    errors = _dicts(status.get("errors"))
+    return StatusEvent(
+        message_id=str(status["id"]),
+        status=str(status["status"]),
+        recipient_id=status.get("recipient_id"),
+        error=describe_error(errors[0]) if errors else None,
+    )
+
+
+def describe_error(error: dict[str, Any]) -> str:
+    """`"<code> <title>: <details>"` from a webhook or Graph API error object."""
+    code = error.get("code")
+    title = error.get("title") or error.get("message") or "error"
+    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    details = data.get("details")
+    text = f"{code} {title}" if code is not None else str(title)
+    return f"{text}: {details}" if details and details != title else text
+
+
+def _contact(card: dict[str, Any]) -> Contact:
+    name = card.get("name") if isinstance(card.get("name"), dict) else {}
+    phones = _dicts(card.get("phones"))
+    emails = _dicts(card.get("emails"))
+    first = name.get("first_name") or (name.get("formatted_name") if not name.get("last_name") else None)
+    return Contact(
+        phone=phones[0].get("phone") if phones else None,
+        first_name=first,
+        last_name=name.get("last_name"),
+        email=emails[0].get("email") if emails else None,
+        user_id=phones[0].get("wa_id") if phones else None,
+    )
+
+
+def _profile_name(contact: dict[str, Any]) -> str | None:
+    profile = contact.get("profile")
+    return profile.get("name") if isinstance(profile, dict) else None
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,108 @@
+"""CSV catalog import: all rows or none, with row-level errors, upsert by sku."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from storage.repository import ProductRepo, ProductRow
+
+if TYPE_CHECKING:
+    from storage.catalog_index import CatalogIndex
+
+HEADER = ("sku", "name", "description", "category", "price", "stock")
+MAX_ROWS = 200_000
+
+
+@dataclass
+class ParsedCatalog:
+    rows: list[ProductRow] = field(default_factory=list)
+    errors: list[dict[str, object]] = field(default_factory=list)
+
+
+def parse_catalog(text: str) -> ParsedCatalog:
+    """Validate every row; any error means nothing may be imported."""
+    out = ParsedCatalog()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text))
+    header = tuple((h or "").strip().lower() for h in (reader.fieldnames or ()))
+    missing = [h for h in HEADER if h not in header]
+    if missing:
+        out.errors.append({"row": 1, "error": f"missing column(s): {', '.join(missing)}; expected header {','.join(HEADER)}"})
+        return out
+    reader.fieldnames = list(header)
+    seen: dict[str, int] = {}
+    for line, raw in enumerate(reader, start=2):
+        if len(out.rows) + len(out.errors) >= MAX_ROWS:
+            out.errors.append({"row": line, "error": f"too many rows (max {MAX_ROWS})"})
+            break
+        if None in raw:
+            out.errors.append({"row": line, "error": "more fields than columns in the header"})
+            continue
+        values = {k: (raw.get(k) or "").strip() for k in HEADER}
+        problems: list[str] = []
+        if not values["sku"]:
+            problems.append("sku is empty")
+        elif len(values["sku"]) > 64:
+            problems.append("sku longer than 64 characters")
+        elif values["sku"] in seen:
+            problems.append(f"duplicate sku {values['sku']!r} (also on row {seen[values['sku']]})")
+        if not values["name"]:
+            problems.append("name is empty")
+        price = stock = None
+        try:
+            price = Decimal(_decimal_text(values["price"]))
+            if not price.is_finite() or price < 0:
+                problems.append(f"price must be a number >= 0, got {values['price']!r}")
+        except InvalidOperation:
+            problems.append(f"price must be a number >= 0, got {values['price']!r}")
+        try:
+            stock = int(values["stock"])
+            if stock < 0:
+                problems.append(f"stock must be an integer >= 0, got {values['stock']!r}")
+        except ValueError:
+            problems.append(f"stock must be an integer >= 0, got {values['stock']!r}")
+        if problems:
+            out.errors.append({"row": line, "sku": values["sku"], "error": "; ".join(problems)})
+            continue
+        seen[values["sku"]] = line
+        out.rows.append(
+            ProductRow(values["sku"], values["name"], values["description"], values["category"],
+                       price.quantize(Decimal("0.01")), stock)  # type: ignore[union-attr]
+        )
+    if not out.rows and not out.errors:
+        out.errors.append({"row": 1, "error": "no product rows"})
+    return out
+
+
+def _decimal_text(value: str) -> str:
+    """Accept "12500.50" and the Spanish "12500,50" (a lone comma as decimal mark)."""
+    return value.replace(",", ".") if value.count(",") == 1 and "." not in value else value
+
+
+Progress = Callable[[str, int, int], None]
+
+
+async def import_catalog(products: ProductRepo, index: CatalogIndex | None, text: str,
+                         progress: Progress | None = None) -> dict[str, object]:
+    """Validate, upsert (one transaction) and index only what changed."""
+    parsed = parse_catalog(text)
+    if parsed.errors:
+        return {"imported": 0, "errors": parsed.errors}
+    total = len(parsed.rows)
+    if progress:
+        progress("validated", total, total)
+    changed = await products.upsert_many(parsed.rows)
+    if progress:
+        progress("stored", total, total)
+    indexed = 0
+    if index is not None and changed:
+        indexed = await index.upsert(changed)
+    if progress:
+        progress("indexed", total, total)
+    return {"imported": total, "errors": [], "reindexed": indexed}

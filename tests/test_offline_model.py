@@ -1,0 +1,389 @@
+"""OfflineChatModel end to end on realistic message lists: tool calls out, replies from tool results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+from agent.offline import OfflineChatModel
+from prompts import PromptStore
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+ALL_TOOLS = [
+    "search_products", "register_sale", "search_knowledge", "schedule_meeting", "qualify_lead",
+    "handoff_to_human", "generate_insights",
+]  # fmt: skip
+HAMMERS = [
+    {"sku": "MAR-16", "name": "Martillo carpintero 16oz", "description": "", "category": "Herramientas",
+     "price": "12500.00", "currency": "ARS", "stock": 7, "score": 0.91},
+    {"sku": "MAR-GOMA", "name": "Martillo de goma", "description": "", "category": "Herramientas",
+     "price": "8900.50", "currency": "ARS", "stock": 0, "score": 0.84},
+]  # fmt: skip
+
+
+def schema(name: str) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {"name": name, "description": name, "parameters": {"type": "object", "properties": {}}},
+    }
+
+
+def system(
+    lang: str = "es", focus: list[dict[str, str]] | None = None, pending: dict | None = None
+) -> SystemMessage:
+    facts = {"business_name": "Ferretería Demo", "language": lang, "currency": "ARS", "focus": focus or [],
+             "pending": pending, "tools": ALL_TOOLS}  # fmt: skip
+    return SystemMessage("You are Mostrador.", additional_kwargs={"mostrador": facts})
+
+
+@pytest.fixture(scope="module")
+def model() -> OfflineChatModel:
+    return OfflineChatModel(prompts=PromptStore(PROMPTS))
+
+
+async def ask(
+    model: OfflineChatModel, messages: list[BaseMessage], tools: list[str] = ALL_TOOLS
+) -> AIMessage:
+    return await model.bind_tools([schema(t) for t in tools]).ainvoke(messages)
+
+
+def answer(ai: AIMessage, *payloads: dict[str, Any]) -> list[BaseMessage]:
+    """The AI tool-call message followed by one ToolMessage per call, in order."""
+    assert len(ai.tool_calls) == len(payloads)
+    return [
+        ai,
+        *(
+            ToolMessage(json.dumps(p), tool_call_id=c["id"], name=c["name"])
+            for c, p in zip(ai.tool_calls, payloads, strict=True)
+        ),
+    ]
+
+
+def calls(ai: AIMessage) -> list[tuple[str, dict[str, Any]]]:
+    return [(c["name"], c["args"]) for c in ai.tool_calls]
+
+
+# -- basics -------------------------------------------------------------------------------
+
+
+async def test_greeting_mentions_business_and_capabilities(model: OfflineChatModel) -> None:
+    ai = await ask(model, [system(), HumanMessage("hola")])
+    assert not ai.tool_calls and "Ferretería Demo" in ai.content
+    ai = await ask(model, [system(), HumanMessage("hi")])
+    assert "Ferretería Demo" in ai.content and "order" in ai.content
+
+
+async def test_usage_metadata_and_unique_ids(model: OfflineChatModel) -> None:
+    ai = await ask(model, [system(), HumanMessage("necesito cotización por 200 bolsas de cemento")])
+    assert ai.usage_metadata["input_tokens"] > 0 and ai.usage_metadata["output_tokens"] > 0
+    ids = [c["id"] for c in ai.tool_calls]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    again = await ask(model, [system(), HumanMessage("necesito cotización por 200 bolsas de cemento")])
+    assert not set(ids) & {c["id"] for c in again.tool_calls}
+
+
+def test_sync_invoke_and_type(model: OfflineChatModel) -> None:
+    ai = model.bind_tools([schema("search_products")]).invoke([system(), HumanMessage("tenés martillos?")])
+    assert calls(ai) == [("search_products", {"query": "martillos", "limit": 5})]
+    assert model._llm_type == "mostrador-offline"
+
+
+async def test_only_bound_tools_are_called(model: OfflineChatModel) -> None:
+    ai = await ask(model, [system(), HumanMessage("tenés martillos?")], tools=["schedule_meeting"])
+    assert not ai.tool_calls and ai.content
+    ai = await ask(
+        model, [system(), HumanMessage("quiero hablar con una persona")], tools=["search_products"]
+    )
+    assert not ai.tool_calls and ai.content
+
+
+# -- products ----------------------------------------------------------------------------------------
+
+
+async def test_price_question_answers_price_with_spanish_separators(model: OfflineChatModel) -> None:
+    human = HumanMessage("cuánto sale el martillo?")
+    ai = await ask(model, [system(), human])
+    assert calls(ai) == [("search_products", {"query": "martillo", "limit": 5})]
+    final = await ask(model, [system(), human, *answer(ai, {"query": "martillo", "results": HAMMERS})])
+    assert not final.tool_calls
+    assert final.content.startswith("Martillo carpintero 16oz está a $12.500 (7 en stock)")
+    assert "Martillo de goma: $8.900,50 (sin stock)" in final.content
+
+
+async def test_answers_in_the_language_of_the_last_message(model: OfflineChatModel) -> None:
+    human = HumanMessage("do you have hammers?")
+    ai = await ask(model, [system("es"), HumanMessage("hola"), AIMessage("¡Hola!"), human])
+    assert calls(ai) == [("search_products", {"query": "hammers", "limit": 5})]
+    final = await ask(model, [system("es"), human, *answer(ai, {"query": "hammers", "results": HAMMERS})])
+    assert "$12,500 ARS" in final.content and "in stock" in final.content and "out of stock" in final.content
+
+
+async def test_nothing_found(model: OfflineChatModel) -> None:
+    human = HumanMessage("tenés motosierras?")
+    ai = await ask(model, [system(), human])
+    final = await ask(model, [system(), human, *answer(ai, {"query": "motosierras", "results": []})])
+    assert "No encontré «motosierras»" in final.content
+
+
+async def test_price_of_the_product_in_focus(model: OfflineChatModel) -> None:
+    ai = await ask(
+        model,
+        [system(focus=[{"sku": "TAL-1", "name": "Taladro percutor 650W"}]), HumanMessage("cuánto sale?")],
+    )
+    assert calls(ai) == [("search_products", {"query": "Taladro percutor 650W", "limit": 5})]
+
+
+# -- purchases -------------------------------------------------------------------------------------
+
+
+async def test_purchase_searches_then_registers_the_best_match(model: OfflineChatModel) -> None:
+    human = HumanMessage("quiero 10 martillos")
+    ai = await ask(model, [system(), human])
+    assert calls(ai) == [("search_products", {"query": "martillos", "limit": 5})]
+    history = [system(), human, *answer(ai, {"query": "martillos", "results": HAMMERS})]
+    sale = await ask(model, history)
+    assert calls(sale) == [("register_sale", {"sku": "MAR-16", "quantity": 10})]
+    out = await ask(
+        model,
+        [
+            *history,
+            *answer(sale, {"status": "out_of_stock", "sku": "MAR-16", "name": "Martillo carpintero 16oz"}),
+        ],
+    )
+    assert not out.tool_calls and "Martillo carpintero 16oz está sin stock" in out.content
+
+
+async def test_purchase_prefers_the_product_named_first(model: OfflineChatModel) -> None:
+    results = [
+        {
+            "sku": "MEC-1",
+            "name": "Mechas para taladro x10",
+            "price": "5000",
+            "currency": "ARS",
+            "stock": 9,
+            "score": 0.9,
+        },
+        {
+            "sku": "TAL-1",
+            "name": "Taladro percutor 650W",
+            "price": "45990",
+            "currency": "ARS",
+            "stock": 3,
+            "score": 0.88,
+        },
+    ]
+    human = HumanMessage("quiero comprar el taladro")
+    ai = await ask(model, [system(), human])
+    sale = await ask(model, [system(), human, *answer(ai, {"query": "taladro", "results": results})])
+    assert calls(sale) == [("register_sale", {"sku": "TAL-1", "quantity": 1})]
+
+
+async def test_ambiguous_purchase_asks_which(model: OfflineChatModel) -> None:
+    results = [
+        {
+            "sku": "A",
+            "name": "Pintura látex interior 20L",
+            "price": "30000",
+            "currency": "ARS",
+            "stock": 4,
+            "score": 0.52,
+        },
+        {
+            "sku": "B",
+            "name": "Rodillo lana 23cm",
+            "price": "7000",
+            "currency": "ARS",
+            "stock": 8,
+            "score": 0.5,
+        },
+    ]
+    human = HumanMessage("I'll take 3 paint rollers")
+    ai = await ask(model, [system("en"), human])
+    out = await ask(model, [system("en"), human, *answer(ai, {"query": "paint rollers", "results": results})])
+    assert not out.tool_calls
+    assert "Which one" in out.content and "Rodillo lana 23cm" in out.content
+    # ... and the short answer continues the purchase with the quantity asked for before
+    shown = [{"sku": "A", "name": "Pintura látex interior 20L"}, {"sku": "B", "name": "Rodillo lana 23cm"}]
+    history = [
+        system("en", focus=shown),
+        human,
+        *answer(ai, {"query": "paint rollers", "results": results}),
+        out,
+    ]
+    pick = await ask(model, [*history, HumanMessage("the second one")])
+    assert calls(pick) == [("register_sale", {"sku": "B", "quantity": 3})]
+
+
+async def test_purchase_without_product_uses_focus(model: OfflineChatModel) -> None:
+    focus = [{"sku": "MAR-16", "name": "Martillo carpintero 16oz"}]
+    ai = await ask(model, [system(focus=focus), HumanMessage("mandame 3")])
+    assert calls(ai) == [("register_sale", {"sku": "MAR-16", "quantity": 3})]
+    ai = await ask(model, [system(), HumanMessage("mandame 3")])
+    assert not ai.tool_calls and "3" in ai.content
+
+
+async def test_quantity_change_on_pending_order(model: OfflineChatModel) -> None:
+    pending = {"kind": "sale", "sku": "CEM-50", "name": "Cemento 50kg", "quantity": 10}
+    focus = [{"sku": "MAR-16", "name": "Martillo carpintero 16oz"}]
+    for text, quantity in (
+        ("mejor 5", 5),
+        ("no, mandame 3", 3),
+        ("make it 2", 2),
+        ("que sean media docena", 6),
+    ):
+        ai = await ask(model, [system(focus=focus, pending=pending), HumanMessage(text)])
+        assert calls(ai) == [("register_sale", {"sku": "CEM-50", "quantity": quantity})], text
+
+
+async def test_sale_problems_are_said(model: OfflineChatModel) -> None:
+    human = HumanMessage("mandame 3")
+    focus = [{"sku": "X-1", "name": "Llave inglesa"}]
+    ai = await ask(model, [system(focus=focus), human])
+    out = await ask(model, [system(focus=focus), human, *answer(ai, {"status": "unknown_sku", "sku": "X-1"})])
+    assert "No encontré ese producto" in out.content
+    proposed = {
+        "status": "proposed",
+        "order": {
+            "sku": "X-1",
+            "name": "Llave inglesa",
+            "quantity": 3,
+            "total": "36000.00",
+            "currency": "ARS",
+        },
+    }
+    out = await ask(model, [system(focus=focus), human, *answer(ai, proposed)])
+    assert "3 × Llave inglesa por $36.000" in out.content
+
+
+# -- knowledge ------------------------------------------------------------------------------------
+
+
+async def test_business_question_cites_its_source(model: OfflineChatModel) -> None:
+    human = HumanMessage("abren los domingos?")
+    ai = await ask(model, [system(), human])
+    assert calls(ai) == [("search_knowledge", {"question": "abren los domingos?"})]
+    found = {
+        "found": True,
+        "answer": "Los domingos permanecemos cerrados.",
+        "source": "horarios.md › Domingos",
+    }
+    out = await ask(model, [system(), human, *answer(ai, found)])
+    assert out.content == "Según «horarios.md › Domingos»: Los domingos permanecemos cerrados."
+    out = await ask(model, [system(), human, *answer(ai, {"found": False})])
+    assert "No tengo esa información" in out.content
+
+
+# -- meetings --------------------------------------------------------------------------------------
+
+
+async def test_meeting_request_and_alternatives(model: OfflineChatModel) -> None:
+    human = HumanMessage("me agendás una visita el martes a las 10?")
+    ai = await ask(model, [system(), human])
+    assert calls(ai) == [
+        ("schedule_meeting", {"action": "book", "when": "el martes a las 10", "topic": "visita"})
+    ]
+    busy = {"status": "busy", "requested": "2030-01-08T10:00:00-03:00",
+            "alternatives": [{"start": "2030-01-08T10:30:00-03:00", "display": "martes 8/1 10:30"},
+                             {"start": "2030-01-08T11:00:00-03:00", "display": "martes 8/1 11:00"}]}  # fmt: skip
+    out = await ask(model, [system(), human, *answer(ai, busy)])
+    assert "ocupado" in out.content and "• martes 8/1 10:30" in out.content
+    with_say = {**busy, "say": "El martes a las 10 está ocupado; puedo 10:30 u 11:00."}
+    out = await ask(model, [system(), human, *answer(ai, with_say)])
+    assert out.content == with_say["say"]
+    need = await ask(model, [system(), human, *answer(ai, {"status": "need_time"})])
+    assert "¿Qué día y a qué hora" in need.content
+
+
+async def test_meeting_cancel_and_english(model: OfflineChatModel) -> None:
+    ai = await ask(model, [system("en"), HumanMessage("I need to cancel our meeting")])
+    assert calls(ai)[0][0] == "schedule_meeting" and calls(ai)[0][1]["action"] == "cancel"
+    human = HumanMessage("can we meet tomorrow at 3pm?")
+    ai = await ask(model, [system("es"), human])
+    assert calls(ai)[0][1]["when"] == "tomorrow at 3pm"
+    out = await ask(
+        model,
+        [
+            system("es"),
+            human,
+            *answer(
+                ai,
+                {
+                    "status": "outside_hours",
+                    "alternatives": [{"display": "Mon 9:00"}],
+                    "say": "Fuera de horario.",
+                },
+            ),
+        ],
+    )
+    assert "outside our business hours" in out.content and "Mon 9:00" in out.content
+
+
+# -- leads, complaints, humans -------------------------------------------------------------------
+
+
+async def test_contact_data_goes_to_qualify_lead(model: OfflineChatModel) -> None:
+    human = HumanMessage(
+        "soy Juan Pérez de Constructora Sur, mi mail es juan@sur.com.ar y mi cel 11 5555-1234"
+    )
+    ai = await ask(model, [system(), human])
+    assert calls(ai) == [("qualify_lead", {"name": "Juan Pérez", "company": "Constructora Sur",
+                                           "email": "juan@sur.com.ar", "phone": "11 5555-1234"})]  # fmt: skip
+    result = {"lead": {"name": "Juan Pérez", "email": "juan@sur.com.ar"}, "score": 50, "qualified": False,
+              "invalid": {}, "missing": ["need", "budget"]}  # fmt: skip
+    out = await ask(model, [system(), human, *answer(ai, result)])
+    assert out.content.startswith("¡Gracias, Juan Pérez!") and "qué necesitás" in out.content
+    bad = {"lead": {}, "score": 10, "qualified": False, "invalid": {"email": "el dominio no existe"}}
+    out = await ask(model, [system(), human, *answer(ai, bad)])
+    assert "el mail «juan@sur.com.ar» no parece válido (el dominio no existe)" in out.content
+
+
+async def test_quote_calls_lead_and_search_together(model: OfflineChatModel) -> None:
+    human = HumanMessage("necesito cotización por 200 bolsas de cemento")
+    ai = await ask(model, [system(), human])
+    assert [name for name, _ in calls(ai)] == ["qualify_lead", "search_products"]
+    assert calls(ai)[0][1]["need"] == "necesito cotización por 200 bolsas de cemento"
+    assert "cemento" in calls(ai)[1][1]["query"]
+    lead = {"lead": {}, "score": 15, "qualified": False, "invalid": {}, "missing": ["email", "phone"]}
+    cement = {
+        "query": "cemento",
+        "results": [
+            {"sku": "C", "name": "Cemento Portland 50kg", "price": "9800", "currency": "ARS", "stock": 300}
+        ],
+    }
+    out = await ask(model, [system(), human, *answer(ai, lead, cement)])
+    assert not out.tool_calls
+    assert (
+        "Cemento Portland 50kg: $9.800 (300 en stock)" in out.content and "mail o un teléfono" in out.content
+    )
+
+
+async def test_complaint_apologizes_and_hands_off(model: OfflineChatModel) -> None:
+    human = HumanMessage("el taladro llegó roto")
+    ai = await ask(model, [system(), human])
+    assert calls(ai) == [("handoff_to_human", {"reason": "complaint: el taladro llegó roto"})]
+    assert "Lamento" in ai.content  # the graph replies right after a hand-over
+    out = await ask(model, [system(), human, *answer(ai, {"status": "handed_off"})])
+    assert "Lamento" in out.content and "persona del equipo" in out.content
+
+
+async def test_human_request(model: OfflineChatModel) -> None:
+    ai = await ask(model, [system("en"), HumanMessage("agent please")])
+    assert calls(ai)[0][0] == "handoff_to_human" and ai.content
+
+
+async def test_tool_failure_is_graceful(model: OfflineChatModel) -> None:
+    human = HumanMessage("a qué hora abren?")
+    ai = await ask(model, [system(), human])
+    out = await ask(
+        model, [system(), human, *answer(ai, {"error": "tool 'search_knowledge' is not available"})]
+    )
+    assert not out.tool_calls and "problema" in out.content
+
+
+async def test_fallback_says_what_it_can_do(model: OfflineChatModel) -> None:
+    ai = await ask(model, [system(), HumanMessage("qué opinás de Messi?")])
+    assert not ai.tool_calls and ai.content in model.prompts.variants("offline.fallback", "es")

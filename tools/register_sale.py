@@ -1,0 +1,107 @@
+"""`register_sale`: propose an order; only the customer's explicit yes commits it.
+
+The model chooses a product and a quantity; the price comes from the
+database and the quantity is clamped to stock. Nothing is sold here: the
+proposal becomes the conversation's pending action, and the graph's
+deterministic confirmation step calls `SALE_HANDLER.commit` after a yes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tools.base import PendingHandler, ToolOutcome, tool
+from tools.context import ToolContext
+from tools.money import format_money
+
+
+class RegisterSaleArgs(BaseModel):
+    sku: str = Field(description="SKU of the product, exactly as returned by search_products")
+    quantity: int = Field(description="How many units the customer wants")
+
+
+@tool
+async def register_sale(args: RegisterSaleArgs, ctx: ToolContext) -> ToolOutcome:
+    """Propose an order of one product to the customer.
+
+    Use it when the customer wants to buy. The order is NOT registered yet:
+    the customer is asked to confirm it and only their explicit yes commits
+    it. Price and available stock come from the database; if fewer units
+    are in stock than requested, the proposal offers what is available.
+    """
+    if args.quantity < 1:
+        return ToolOutcome({"status": "invalid_quantity", "quantity": args.quantity}, ok=False)
+    product = await ctx.repos.products.get(args.sku.strip())
+    if product is None:
+        return ToolOutcome({"status": "unknown_sku", "sku": args.sku}, ok=False)
+    if product.stock <= 0:
+        return ToolOutcome({"status": "out_of_stock", "sku": product.sku, "name": product.name}, ok=False)
+    quantity = min(args.quantity, product.stock, ctx.config.max_order_quantity)
+    order = {
+        "kind": "sale",
+        "order_id": uuid.uuid4().hex,
+        "sku": product.sku,
+        "name": product.name,
+        "quantity": quantity,
+        "requested": args.quantity,
+        "unit_price": str(product.price),
+        "total": str(product.price * quantity),
+        "currency": ctx.config.currency,
+        "stock": product.stock,
+    }
+    return ToolOutcome({"status": "proposed", "order": order}, pending=order)
+
+
+def _values(ctx: ToolContext, order: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    lang, cur = ctx.language, order["currency"]
+    return {
+        "quantity": order["quantity"],
+        "requested": order["requested"],
+        "name": order["name"],
+        "sku": order["sku"],
+        "unit_price": format_money(order["unit_price"], cur, lang),
+        "total": format_money(order["total"], cur, lang),
+        **extra,
+    }
+
+
+def offer(ctx: ToolContext, order: dict[str, Any]) -> str:
+    key = "messages.sale.offer_clamped" if order["quantity"] < order["requested"] else "messages.sale.offer"
+    return ctx.prompts.text(key, ctx.language, **_values(ctx, order))
+
+
+async def commit(ctx: ToolContext, order: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    result = await ctx.repos.sales.commit_order(
+        order_id=order["order_id"],
+        sku=order["sku"],
+        quantity=order["quantity"],
+        conversation_id=ctx.conversation_id,
+        currency=order["currency"],
+    )
+    if result.status in ("committed", "already"):
+        sale = result.sale
+        assert sale is not None
+        done = {**order, "quantity": sale.quantity, "unit_price": str(sale.unit_price), "total": str(sale.total)}
+        return ctx.prompts.text("messages.sale.committed", ctx.language, **_values(ctx, done, order_ref=f"#{sale.id}")), None
+    if result.status == "insufficient" and result.available > 0:
+        price = Decimal(order["unit_price"])
+        renewed = {
+            **order,
+            "order_id": uuid.uuid4().hex,
+            "quantity": result.available,
+            "total": str(price * result.available),
+            "stock": result.available,
+        }
+        return ctx.prompts.text("messages.sale.stock_changed", ctx.language, **_values(ctx, renewed)), renewed
+    return ctx.prompts.text("messages.sale.sold_out", ctx.language, **_values(ctx, order)), None
+
+
+def decline(ctx: ToolContext, order: dict[str, Any]) -> str:
+    return ctx.prompts.text("messages.sale.declined", ctx.language, **_values(ctx, order))
+
+
+SALE_HANDLER = PendingHandler(kind="sale", offer=offer, commit=commit, decline=decline)

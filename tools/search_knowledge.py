@@ -1,0 +1,46 @@
+"""`search_knowledge`: answer questions about the business from the owner's documents.
+
+The answer is always a passage the owner wrote, cited by file and heading;
+when no passage clears the index's relevance floor the tool says so
+(`found: False`) and the bot must not make a policy up.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from tools.base import ToolOutcome, tool
+from tools.context import ToolContext
+
+ANSWER_CHARS = 500
+
+
+class SearchKnowledgeArgs(BaseModel):
+    question: str = Field(
+        min_length=1, max_length=500, description="The customer's question, in their words (any language)"
+    )
+
+
+@tool
+async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolOutcome:
+    """Look up the business's own documents (opening hours, address and how to get there,
+    delivery areas/costs/times, payment methods and installments, returns and exchanges,
+    warranty, how to use products). Use it for any question about how the business works.
+    Returns `answer` (the relevant excerpt) and `source` ("file.md › Heading"): answer only from
+    that text, in the customer's language. If `found` is false the documents don't cover it:
+    say you don't know and offer to pass the question to a person; never invent a policy."""
+    index = ctx.services.knowledge
+    if index is None:
+        return ToolOutcome(data={"found": False, "reason": "no knowledge base configured"})
+    passages = await index.search(args.question, k=3)
+    if not passages:
+        return ToolOutcome(data={"found": False})
+    best = passages[0]
+    return ToolOutcome(
+        data={
+            "found": True,
+            "answer": index.excerpt(best.text, args.question, ANSWER_CHARS),
+            "source": best.source,
+            "passages": [{"source": p.source, "text": p.text, "score": p.score} for p in passages],
+        }
+    )
