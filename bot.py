@@ -48,7 +48,12 @@ class Daemon:
 @asynccontextmanager
 async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIterator[Daemon]:
     """Build the whole daemon; on exit, drain turns and close every resource."""
+    from admin import dashboard as admin_dashboard
+    from admin import editing as admin_editing
+    from admin import listings as admin_listings
     from admin import routes as admin_routes
+    from admin.revisions import RevisionStore
+    from agent.idle import idle_insights
     from admin.auth import auth_middleware, load_or_create_token
     from agent.checkpoints import open_checkpointer
     from agent.graph import build_graph
@@ -96,6 +101,8 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
         llm = settings.llm
         model = make_chat_model(llm, offline_factory=offline, sdk_retries=False)
         fallback = offline() if llm.provider != "offline" and llm.fallback_offline else None
+        if llm.provider != "offline":
+            services.extra["insights_model"] = model
         log.info("chat model: %s", llm.provider)
 
         saver = await stack.enter_async_context(open_checkpointer(settings.effective_database_url, data_dir))
@@ -118,9 +125,16 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
         web_channel = WebChannel(runtime)
         web_channel.register(app)
         channels.add(web_channel)
-        admin_routes.register(
-            app, admin_routes.AdminDeps(repos=repos, catalog=catalog, runtime=runtime, config=config, prompts=prompts)
-        )
+        revisions = RevisionStore(db, repos.business_id)
+        admin_routes.register(app, admin_routes.AdminDeps(
+            repos=repos, catalog=catalog, runtime=runtime, config=config, prompts=prompts,
+            revisions=revisions, settings=settings,
+        ))
+        admin_listings.register(app)
+        admin_editing.register(app)
+        admin_dashboard.register(app, token)
+        idle = asyncio.create_task(idle_insights(runtime, config), name="idle-insights")
+        stack.callback(idle.cancel)
         app.router.add_get("/healthz", _healthz(db))
         app.router.add_get("/metrics", _metrics)
         if with_channels:

@@ -10,6 +10,8 @@ from pathlib import Path
 from aiohttp import web
 
 ADMIN_PREFIX = "/admin"
+PAGE_PATHS = ("/admin", "/admin/")
+STATIC_PREFIX = "/admin/static/"
 
 
 def load_or_create_token(configured: str | None, data_dir: Path) -> tuple[str, bool]:
@@ -40,6 +42,10 @@ def auth_middleware(token: str) -> web.middleware:
     @web.middleware
     async def middleware(request: web.Request, handler):
         path = request.path
+        if path in PAGE_PATHS or path.startswith(STATIC_PREFIX):
+            # The dashboard page answers 401 itself (with its login form) and holds no data;
+            # its static assets hold none either. Every API call the page makes needs the token.
+            return await handler(request)
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             if not token_matches(request.headers.get("Authorization"), token):
                 return web.json_response(

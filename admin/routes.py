@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
+from admin.revisions import RevisionStore
+from admin.serializers import conversation_detail, insight_json, message_json, product_json
+from agent.metrics import HANDOFFS
 from agent.runtime import AgentRuntime
 from config.store import ConfigStore
 from prompts import PromptStore
 from storage.catalog_import import import_catalog
 from storage.catalog_index import CatalogIndex
-from storage.models import Appointment, Conversation, Insight, Lead, Message, Sale
 from storage.repository import Repositories
+from tools.generate_insights import generate_for_conversation
 
 log = logging.getLogger(__name__)
 MAX_CSV = 50 * 1024 * 1024
@@ -28,6 +30,8 @@ class AdminDeps:
     runtime: AgentRuntime
     config: ConfigStore
     prompts: PromptStore
+    revisions: RevisionStore
+    settings: Any
 
 
 DEPS = web.AppKey("admin_deps", AdminDeps)
@@ -37,87 +41,8 @@ def _deps(request: web.Request) -> AdminDeps:
     return request.app[DEPS]
 
 
-def _bad(status: int, message: str, **extra: Any) -> web.Response:
+def bad_request(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
-
-
-def iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def product_json(p) -> dict[str, Any]:
-    return {
-        "sku": p.sku, "name": p.name, "description": p.description, "category": p.category,
-        "price": float(p.price), "stock": p.stock, "updated_at": iso(p.updated_at),
-    }
-
-
-def sale_json(s: Sale) -> dict[str, Any]:
-    return {
-        "id": s.id, "order_id": s.order_id, "sku": s.sku, "name": s.product_name, "quantity": s.quantity,
-        "unit_price": float(s.unit_price), "total": float(s.total), "currency": s.currency,
-        "conversation_id": s.conversation_id, "created_at": iso(s.created_at),
-    }
-
-
-def message_json(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.id, "direction": m.direction, "author": m.author, "kind": m.kind, "text": m.text,
-        "created_at": iso(m.created_at), "channel_message_id": m.channel_message_id,
-        "delivery_status": m.delivery_status, "payload": m.payload, "error": m.error,
-    }
-
-
-def appointment_json(a: Appointment) -> dict[str, Any]:
-    return {
-        "id": a.id, "start": iso(a.start), "end": iso(a.end), "status": a.status, "topic": a.topic,
-        "attendee_name": a.attendee_name, "attendee_email": a.attendee_email, "calendar": a.calendar,
-        "conversation_id": a.conversation_id,
-    }
-
-
-def lead_json(lead: Lead | None) -> dict[str, Any] | None:
-    if lead is None:
-        return None
-    return {
-        "name": lead.name, "email": lead.email, "phone": lead.phone, "company": lead.company,
-        "need": lead.need, "budget": lead.budget, "timeline": lead.timeline, "authority": lead.authority,
-        "score": lead.score, "breakdown": lead.breakdown, "qualified": lead.qualified,
-        "conversation_id": lead.conversation_id, "updated_at": iso(lead.updated_at),
-    }
-
-
-def insight_json(i: Insight | None) -> dict[str, Any] | None:
-    if i is None:
-        return None
-    return {**(i.data or {}), "category": i.category, "confidence": i.confidence, "sentiment": i.sentiment,
-            "source": i.source, "created_at": iso(i.created_at)}
-
-
-def conversation_json(c: Conversation) -> dict[str, Any]:
-    return {
-        "id": c.id, "channel": c.channel, "chat_id": c.chat_id, "status": c.status, "language": c.language,
-        "customer_name": c.customer_name, "needs_attention": c.needs_attention,
-        "attention_reason": c.attention_reason, "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
-    }
-
-
-async def conversation_detail(repos: Repositories, conv: Conversation) -> dict[str, Any]:
-    async with repos.db.session() as s:
-        appointments = (await s.execute(
-            select(Appointment).where(Appointment.conversation_id == conv.id).order_by(Appointment.start)
-        )).scalars()
-        lead = (await s.execute(select(Lead).where(Lead.conversation_id == conv.id))).scalar_one_or_none()
-        insight = (await s.execute(select(Insight).where(Insight.conversation_id == conv.id))).scalar_one_or_none()
-        appointments = list(appointments)
-    return {
-        **conversation_json(conv),
-        "messages": [message_json(m) for m in await repos.messages.list(conv.id)],
-        "sales": [sale_json(s) for s in await repos.sales.list(conversation_id=conv.id)],
-        "appointments": [appointment_json(a) for a in appointments],
-        "lead": lead_json(lead),
-        "insights": insight_json(insight),
-    }
 
 
 # -- products ---------------------------------------------------------------------
@@ -125,11 +50,11 @@ async def conversation_detail(repos: Repositories, conv: Conversation) -> dict[s
 async def import_products(request: web.Request) -> web.Response:
     deps = _deps(request)
     if request.content_length and request.content_length > MAX_CSV:
-        return _bad(413, f"CSV larger than {MAX_CSV // (1024 * 1024)} MB")
+        return bad_request(413, f"CSV larger than {MAX_CSV // (1024 * 1024)} MB")
     try:
         text = (await request.read()).decode("utf-8-sig")
     except UnicodeDecodeError:
-        return _bad(400, "the CSV must be UTF-8 text")
+        return bad_request(400, "the CSV must be UTF-8 text")
     result = await import_catalog(deps.repos.products, deps.catalog, text)
     if result["errors"]:
         return web.json_response(result, status=422)
@@ -140,7 +65,7 @@ async def import_products(request: web.Request) -> web.Response:
 async def get_product(request: web.Request) -> web.Response:
     product = await _deps(request).repos.products.get(request.match_info["sku"])
     if product is None:
-        return _bad(404, "no product with that sku")
+        return bad_request(404, "no product with that sku")
     return web.json_response(product_json(product))
 
 
@@ -148,11 +73,11 @@ async def search_products(request: web.Request) -> web.Response:
     deps = _deps(request)
     q = request.query.get("q", "").strip()
     if not q:
-        return _bad(400, "q is required")
+        return bad_request(400, "q is required")
     try:
         k = max(1, min(50, int(request.query.get("k", "5"))))
     except ValueError:
-        return _bad(400, "k must be an integer")
+        return bad_request(400, "k must be an integer")
     hits = await deps.catalog.search(q, k)
     products = await deps.repos.products.get_many(h.sku for h in hits)
     return web.json_response([
@@ -168,8 +93,60 @@ async def get_conversation(request: web.Request) -> web.Response:
     deps = _deps(request)
     conv = await deps.repos.conversations.get(request.match_info["channel"], request.match_info["chat_id"])
     if conv is None:
-        return _bad(404, "no such conversation")
+        return bad_request(404, "no such conversation")
     return web.json_response(await conversation_detail(deps.repos, conv))
+
+
+async def _conversation(request: web.Request):
+    deps = _deps(request)
+    conv = await deps.repos.conversations.get(request.match_info["channel"], request.match_info["chat_id"])
+    if conv is None:
+        raise web.HTTPNotFound(text='{"error": "no such conversation"}', content_type="application/json")
+    return deps, conv
+
+
+def actor(request: web.Request) -> str:
+    """Who made an admin change: the optional X-Admin-User header, else "admin"."""
+    return (request.headers.get("X-Admin-User") or "admin").strip()[:120] or "admin"
+
+
+async def handoff(request: web.Request) -> web.Response:
+    deps, conv = await _conversation(request)
+    await deps.repos.conversations.update(conv.id, status="human", needs_attention=True,
+                                          attention_reason="taken over by the owner")
+    HANDOFFS.labels("owner").inc()
+    await deps.revisions.audit(actor(request), "conversation.handoff", f"{conv.channel}/{conv.chat_id}")
+    return web.json_response(await conversation_detail(deps.repos, await deps.repos.conversations.by_id(conv.id)))
+
+
+async def resume(request: web.Request) -> web.Response:
+    deps, conv = await _conversation(request)
+    await deps.repos.conversations.update(conv.id, status="bot", needs_attention=False, attention_reason=None)
+    await deps.revisions.audit(actor(request), "conversation.resume", f"{conv.channel}/{conv.chat_id}")
+    return web.json_response(await conversation_detail(deps.repos, await deps.repos.conversations.by_id(conv.id)))
+
+
+async def reply(request: web.Request) -> web.Response:
+    deps, conv = await _conversation(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        return bad_request(400, "malformed JSON")
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return bad_request(400, "text must be a non-empty string")
+    if len(text) > 4000:
+        return bad_request(413, "text longer than 4000 characters")
+    stored = await deps.runtime.human_reply(conv, text.strip())
+    await deps.revisions.audit(actor(request), "conversation.reply", f"{conv.channel}/{conv.chat_id}")
+    return web.json_response({"message": message_json(stored)})
+
+
+async def insights(request: web.Request) -> web.Response:
+    deps, conv = await _conversation(request)
+    model = deps.runtime.services.extra.get("insights_model")
+    await generate_for_conversation(deps.runtime.services, conv.id, model=model)
+    return web.json_response(insight_json(await deps.repos.insights.get(conv.id)))
 
 
 def register(app: web.Application, deps: AdminDeps) -> None:
@@ -179,3 +156,7 @@ def register(app: web.Application, deps: AdminDeps) -> None:
     r.add_get("/admin/products/search", search_products)
     r.add_get("/admin/products/{sku}", get_product)
     r.add_get("/admin/conversations/{channel}/{chat_id}", get_conversation)
+    r.add_post("/admin/conversations/{channel}/{chat_id}/handoff", handoff)
+    r.add_post("/admin/conversations/{channel}/{chat_id}/resume", resume)
+    r.add_post("/admin/conversations/{channel}/{chat_id}/reply", reply)
+    r.add_post("/admin/conversations/{channel}/{chat_id}/insights", insights)

@@ -9,6 +9,7 @@ pruned after each turn, so storage per conversation stays flat.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,7 +35,7 @@ async def open_checkpointer(database_url: str, data_dir: Path) -> AsyncIterator[
         return
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     async with AsyncSqliteSaver.from_conn_string(str(data_dir / "checkpoints.db")) as saver:
         await saver.setup()
         await saver.conn.execute("PRAGMA synchronous=NORMAL")
@@ -42,24 +43,24 @@ async def open_checkpointer(database_url: str, data_dir: Path) -> AsyncIterator[
 
 
 async def prune(saver: BaseCheckpointSaver, thread_id: str) -> None:
-    """Keep only the newest checkpoint (and its writes) of a thread."""
-    latest = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
-    if latest is None:
-        return
-    keep = latest.config["configurable"]["checkpoint_id"]
-    if hasattr(saver, "conn") and hasattr(saver, "lock") and type(saver).__name__ == "AsyncSqliteSaver":
+    """Keep only the newest checkpoint (and its writes) of a thread; nothing is deserialized."""
+    name = type(saver).__name__
+    if name == "AsyncSqliteSaver":
+        newest = "(SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')"
         async with saver.lock:
             await saver.conn.execute(
-                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id < ?", (thread_id, keep)
+                f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id < {newest}", (thread_id, thread_id)
             )
-            await saver.conn.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id < ?", (thread_id, keep))
+            await saver.conn.execute(
+                f"DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id < {newest}", (thread_id, thread_id)
+            )
             await saver.conn.commit()
-        return
-    if type(saver).__name__ == "AsyncPostgresSaver":
+    elif name == "AsyncPostgresSaver":
+        newest = "(SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '')"
         async with saver.conn.connection() as conn:  # type: ignore[union-attr]
             await conn.execute(
-                "DELETE FROM checkpoints WHERE thread_id = %s AND checkpoint_id < %s", (thread_id, keep)
+                f"DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id < {newest}", (thread_id, thread_id)
             )
             await conn.execute(
-                "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id < %s", (thread_id, keep)
+                f"DELETE FROM checkpoints WHERE thread_id = %s AND checkpoint_id < {newest}", (thread_id, thread_id)
             )

@@ -117,21 +117,25 @@ class Nodes:
         schemas = [TOOLS[n].openai_schema() for n in names]
         messages = [self._system(state, ctx, names), *state["messages"]]
         usage = dict(state.get("usage") or {})
-        try:
-            ai = await ainvoke_with_retries(
-                self.model.bind_tools(schemas), messages, attempts=self.attempts, timeout_s=self.timeout_s
-            )
-            usage["model"] = model_name(self.model)
-        except Exception as exc:  # the provider failed for good: degrade, never crash the turn
-            log.error("model failed after retries: %s", type(exc).__name__, extra={"conversation_id": ctx.conversation_id})
-            if self.on_model_error:
-                self.on_model_error(model_name(self.model), exc)
-            if self.fallback is None:
-                text = ctx.prompts.text("messages.model_unavailable", ctx.language)
-                return {"messages": [AIMessage(text)], "steps": MAX_STEPS, "usage": {**usage, "model_error": 1}}
+        if usage.get("model_error") and self.fallback is not None:
+            # The provider already failed for good earlier in this turn: don't retry it at every step.
             ai = await self.fallback.bind_tools(schemas).ainvoke(messages)
-            usage["model"] = model_name(self.fallback)
-            usage["model_error"] = 1
+        else:
+            try:
+                ai = await ainvoke_with_retries(
+                    self.model.bind_tools(schemas), messages, attempts=self.attempts, timeout_s=self.timeout_s
+                )
+                usage["model"] = model_name(self.model)
+            except Exception as exc:  # the provider failed for good: degrade, never crash the turn
+                log.error("model failed after retries: %s", type(exc).__name__, extra={"conversation_id": ctx.conversation_id})
+                if self.on_model_error:
+                    self.on_model_error(model_name(self.model), exc)
+                if self.fallback is None:
+                    text = ctx.prompts.text("messages.model_unavailable", ctx.language)
+                    return {"messages": [AIMessage(text)], "steps": MAX_STEPS, "usage": {**usage, "model_error": 1}}
+                ai = await self.fallback.bind_tools(schemas).ainvoke(messages)
+                usage["model"] = model_name(self.fallback)
+                usage["model_error"] = 1
         meta = getattr(ai, "usage_metadata", None) or {}
         usage["input_tokens"] = usage.get("input_tokens", 0) + int(meta.get("input_tokens", 0))
         usage["output_tokens"] = usage.get("output_tokens", 0) + int(meta.get("output_tokens", 0))

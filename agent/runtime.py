@@ -132,10 +132,10 @@ class AgentRuntime:
         task.add_done_callback(_done)
         return task
 
-    async def drain(self, timeout: float = 30.0) -> None:
+    async def drain(self, grace_s: float = 30.0) -> None:
         """Wait for in-flight turns and tracked tasks (used on SIGTERM)."""
         self.closing = True
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + grace_s
         while (self._inflight or self._tasks) and time.monotonic() < deadline:
             pending = list(self._tasks)
             if pending:
@@ -163,13 +163,14 @@ class AgentRuntime:
     async def _handle_locked(self, msg: InboundMessage) -> TurnResult:
         config = await self.config.refresh()
         await self.services.prompts.refresh()
-        conv = await self.repos.conversations.get_or_create(msg.channel, msg.chat_id, None)
-        stored, created = await self.repos.messages.add_inbound(
-            conv,
-            channel_message_id=msg.message_id,
-            kind=msg.kind,
-            text=msg.text,
-            payload=msg.payload_json(),
+        def language(conv: Conversation) -> str:
+            current = conv.language or config.default_language
+            lang = detect_language(msg.text, default=current) if msg.text.strip() else current
+            return lang if lang in config.languages else config.default_language
+
+        conv, stored, created = await self.repos.messages.begin_inbound(
+            msg.channel, msg.chat_id, channel_message_id=msg.message_id, now=self.clock(), language=language,
+            sender_name=msg.sender_name, kind=msg.kind, text=msg.text, payload=msg.payload_json(),
         )
         if not created and stored.turn_status in ("done", "skipped"):
             metrics.DUPLICATES.labels(msg.channel).inc()
@@ -178,19 +179,7 @@ class AgentRuntime:
                 [_outbound(m) for m in previous], [m.id for m in previous], duplicate=True,
                 conversation=conv, inbound_id=stored.id,
             )
-        lang = detect_language(msg.text, default=conv.language or config.default_language) if msg.text.strip() else (
-            conv.language or config.default_language
-        )
-        if lang not in config.languages:
-            lang = config.default_language
-        await self.repos.conversations.update(
-            conv.id,
-            last_inbound_at=self.clock(),
-            language=lang,
-            customer_name=conv.customer_name or msg.sender_name,
-        )
-        conv = await self.repos.conversations.by_id(conv.id)
-        assert conv is not None
+        lang = conv.language or config.default_language
         if conv.status == "human":
             await self.repos.messages.set_turn_status(stored.id, "skipped")
             metrics.TURNS.labels(msg.channel, "human").inc()
@@ -214,11 +203,10 @@ class AgentRuntime:
             outcome, error = "error", f"{type(exc).__name__}: {exc}"[:500]
             log.exception("turn failed", extra={"conversation_id": conv.id})
             replies = [{"text": ctx.prompts.text("messages.error", lang)}]
-        saved = await self.repos.messages.add_replies(conv, stored.id, replies)
-        if error:
-            await self.repos.messages.set_turn_status(stored.id, "failed", error)
         latency = time.perf_counter() - started
-        await self._record_turn(conv, stored.id, latency, usage, error)
+        saved = await self.repos.messages.finish_turn(
+            conv, stored.id, replies, error=error, turn=self._turn_record(conv, stored.id, latency, usage, error)
+        )
         metrics.TURNS.labels(msg.channel, outcome).inc()
         metrics.TURN_LATENCY.labels(msg.channel).observe(latency)
         return TurnResult([_outbound(m) for m in saved], [m.id for m in saved], conversation=conv, inbound_id=stored.id)
@@ -281,19 +269,18 @@ class AgentRuntime:
 
         return TOOLS.get(name)
 
-    async def _record_turn(self, conv: Conversation, inbound_id: int, latency: float, usage: dict[str, Any],
-                           error: str | None) -> None:
+    def _turn_record(self, conv: Conversation, inbound_id: int, latency: float, usage: dict[str, Any],
+                     error: str | None) -> Turn:
         model = str(usage.get("model", ""))
         tokens_in, tokens_out = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
         if model:
             metrics.MODEL_TOKENS.labels(model, "input").inc(tokens_in)
             metrics.MODEL_TOKENS.labels(model, "output").inc(tokens_out)
-        async with self.repos.db.transaction() as s:
-            s.add(Turn(
-                business_id=self.repos.business_id, conversation_id=conv.id, inbound_message_id=inbound_id,
-                model=model, latency_ms=int(latency * 1000), input_tokens=tokens_in, output_tokens=tokens_out,
-                error=error,
-            ))
+        return Turn(
+            business_id=self.repos.business_id, conversation_id=conv.id, inbound_message_id=inbound_id,
+            model=model, latency_ms=int(latency * 1000), input_tokens=tokens_in, output_tokens=tokens_out,
+            error=error,
+        )
 
     # -- sending ---------------------------------------------------------------------
 

@@ -90,18 +90,18 @@ async def bench_raw_langgraph(n_conv: int = 32, turns: int = 10) -> dict[str, fl
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     from langgraph.graph import END, START, MessagesState, StateGraph
 
-    def agent(state: MessagesState) -> dict[str, Any]:
+    def agent(state):
         last = state["messages"][-1]
         if isinstance(last, HumanMessage):
             call = {"name": "search_products", "args": {"query": last.content}, "id": uuid.uuid4().hex}
             return {"messages": [AIMessage("", tool_calls=[call])]}
         return {"messages": [AIMessage("Tenemos Martillo carpintero 16 oz a $12.500, 7 en stock.")]}
 
-    def tools(state: MessagesState) -> dict[str, Any]:
+    def tools(state):
         call = state["messages"][-1].tool_calls[0]
         return {"messages": [ToolMessage('{"results": [{"sku": "MART-16"}]}', tool_call_id=call["id"])]}
 
-    def route(state: MessagesState) -> str:
+    def route(state):
         return "tools" if getattr(state["messages"][-1], "tool_calls", None) else END
 
     g = StateGraph(MessagesState)

@@ -10,7 +10,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -72,6 +78,16 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def core(self) -> AsyncIterator[AsyncConnection]:
+        """A Core (no ORM) write transaction, for hot paths; same locking as `transaction`."""
+        if self.write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self.write_lock, self.engine.begin() as conn:
+            yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.appointments import AppointmentRepo
 from storage.db import Database
 from storage.insights import InsightRepo
 from storage.leads import LeadRepo
-from storage.models import Conversation, Message, Product, Sale, utcnow
+from storage.models import Conversation, Message, Product, Sale, Turn, utcnow
 
 
 def product_hash(name: str, description: str, category: str) -> str:
@@ -24,6 +24,9 @@ def product_hash(name: str, description: str, category: str) -> str:
     return hashlib.sha256(f"{name}\x1f{description}\x1f{category}".encode()).hexdigest()[:32]
 
 
+CONVERSATIONS = Conversation.__table__
+MESSAGES = Message.__table__
+TURNS = Turn.__table__
 DELIVERY_RANK = {"queued": 1, "held": 1, "sent": 2, "failed": 3, "delivered": 4, "read": 5}
 
 
@@ -207,17 +210,8 @@ class ConversationRepo:
         async with self.db.transaction() as s:
             await s.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
 
-    async def list(
-        self,
-        *,
-        channel: str | None = None,
-        status: str | None = None,
-        since: datetime | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[Conversation]:
-        q = select(Conversation).where(Conversation.business_id == self.business_id)
+    def _filtered(self, q, *, channel: str | None, status: str | None, since: datetime | None, text: str | None):
+        q = q.where(Conversation.business_id == self.business_id)
         if channel:
             q = q.where(Conversation.channel == channel)
         if status:
@@ -228,9 +222,21 @@ class ConversationRepo:
             like = f"%{text}%"
             sub = select(Message.conversation_id).where(Message.text.ilike(like))
             q = q.where(or_(Conversation.id.in_(sub), Conversation.chat_id.ilike(like), Conversation.customer_name.ilike(like)))
+        return q
+
+    async def list(self, *, channel: str | None = None, status: str | None = None, since: datetime | None = None,
+                   text: str | None = None, limit: int = 50, offset: int = 0) -> list[Conversation]:
+        q = self._filtered(select(Conversation), channel=channel, status=status, since=since, text=text)
         q = q.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit).offset(offset)
         async with self.db.session() as s:
             return list((await s.execute(q)).scalars())
+
+    async def count(self, *, channel: str | None = None, status: str | None = None, since: datetime | None = None,
+                    text: str | None = None) -> int:
+        q = self._filtered(select(func.count()).select_from(Conversation), channel=channel, status=status,
+                           since=since, text=text)
+        async with self.db.session() as s:
+            return (await s.execute(q)).scalar_one()
 
 
 class MessageRepo:
@@ -270,6 +276,74 @@ class MessageRepo:
                     )
                 )
             ).scalar_one_or_none()
+
+    async def begin_inbound(
+        self, channel: str, chat_id: str, *, channel_message_id: str, now: datetime,
+        language: Callable[[Conversation], str], sender_name: str | None = None, **fields: Any,
+    ) -> tuple[Conversation, Message, bool]:
+        """One transaction before a turn: the conversation (created if new) and the inbound message.
+
+        Returns (conversation, message, created). A message id seen before
+        returns the stored message and `created=False`, changing nothing.
+        `language(conversation)` decides the conversation's language for this turn.
+        Core statements, not the ORM: this runs on every turn.
+        """
+        for attempt in range(2):
+            try:
+                async with self.db.core() as conn:
+                    row = (await conn.execute(select(CONVERSATIONS).where(
+                        CONVERSATIONS.c.business_id == self.business_id, CONVERSATIONS.c.channel == channel,
+                        CONVERSATIONS.c.chat_id == chat_id,
+                    ))).mappings().first()
+                    if row is None:
+                        new = {"business_id": self.business_id, "channel": channel, "chat_id": chat_id,
+                               "status": "bot", "needs_attention": False, "created_at": now, "updated_at": now}
+                        result = await conn.execute(insert(CONVERSATIONS).values(**new))
+                        conv = Conversation(id=result.inserted_primary_key[0], **new)
+                    else:
+                        conv = Conversation(**row)
+                        prior = (await conn.execute(select(MESSAGES).where(
+                            MESSAGES.c.business_id == self.business_id, MESSAGES.c.channel == channel,
+                            MESSAGES.c.direction == "in", MESSAGES.c.channel_message_id == channel_message_id,
+                        ))).mappings().first()
+                        if prior is not None:
+                            return conv, Message(**prior), False
+                    changes = {"language": language(conv), "last_inbound_at": now, "updated_at": now,
+                               "customer_name": conv.customer_name or sender_name}
+                    await conn.execute(update(CONVERSATIONS).where(CONVERSATIONS.c.id == conv.id).values(**changes))
+                    for key, value in changes.items():
+                        setattr(conv, key, value)
+                    values = {"business_id": self.business_id, "conversation_id": conv.id, "channel": channel,
+                              "direction": "in", "author": "customer", "turn_status": "pending",
+                              "channel_message_id": channel_message_id, "created_at": now, **fields}
+                    result = await conn.execute(insert(MESSAGES).values(**values))
+                    return conv, Message(id=result.inserted_primary_key[0], **values), True
+            except IntegrityError:  # another replica stored it first: read what it stored
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def finish_turn(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]], *,
+                          error: str | None, turn: Turn) -> list[Message]:
+        """One transaction after a turn: the replies, the inbound's final status and the turn record."""
+        now = utcnow()
+        rows = [
+            {"business_id": self.business_id, "conversation_id": conv.id, "channel": conv.channel, "direction": "out",
+             "author": "bot", "kind": "text", "text": r["text"],
+             "payload": {"buttons": r["buttons"]} if r.get("buttons") else None, "reply_to_id": inbound_id,
+             "delivery_status": "queued", "created_at": now}
+            for r in replies
+        ]
+        out: list[Message] = []
+        async with self.db.core() as conn:
+            for row in rows:
+                result = await conn.execute(insert(MESSAGES).values(**row))
+                out.append(Message(id=result.inserted_primary_key[0], **row))
+            await conn.execute(insert(TURNS).values(**turn.model_dump(exclude={"id"})))
+            await conn.execute(update(MESSAGES).where(MESSAGES.c.id == inbound_id).values(
+                turn_status="failed" if error else "done", error=error,
+            ))
+        return out
 
     async def add_outbound(self, conv: Conversation, *, author: str, text: str, reply_to_id: int | None = None,
                            payload: dict[str, Any] | None = None, delivery_status: str = "queued") -> Message:

@@ -27,6 +27,7 @@ class ToolOutcome:
 
 
 ToolFn = Callable[[Any, Any], Awaitable[ToolOutcome]]
+_SCHEMAS: dict[str, dict[str, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,17 @@ class ToolSpec:
     fn: ToolFn = field(repr=False)
 
     def openai_schema(self) -> dict[str, Any]:
-        params = self.args_model.model_json_schema()
-        params.pop("title", None)
-        params.pop("description", None)
-        return {
-            "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": params},
-        }
+        """The function schema the model sees (computed once; the spec is immutable)."""
+        cached = _SCHEMAS.get(self.name)
+        if cached is None:
+            params = self.args_model.model_json_schema()
+            params.pop("title", None)
+            params.pop("description", None)
+            cached = _SCHEMAS[self.name] = {
+                "type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": params},
+            }
+        return cached
 
     async def __call__(self, args: dict[str, Any], ctx: Any) -> ToolOutcome:
         return await self.fn(self.args_model.model_validate(args), ctx)

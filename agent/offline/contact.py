@@ -17,6 +17,10 @@ PHONE = re.compile(r"(?<![\w@.])\+?\(?\d[\d\s().-]{6,}\d(?![\w@])")
 _UPPER = "A-ZÁÉÍÓÚÑÜ"
 _NAME_WORD = rf"[{_UPPER}][\wáéíóúñü'-]+"
 _CAP_RUN = re.compile(rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|&|y|S\.?A\.?|SRL|S\.R\.L\.))*)")
+# In a company name "del", "de la", "y", "&" join capitalized words ("Constructora del Sur").
+_COMPANY_RUN = re.compile(
+    rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|S\.?A\.?|SRL|S\.R\.L\.|(?:&|y|del|de la|de las|de los|de)(?=\s+[{_UPPER}])))*)"
+)
 _NAME_INTRO = re.compile(
     r"\b(?:me llamo|mi nombre es|my name is|soy|i'm|i am|this is|habla|les habla|te habla|"
     r"mis datos(?: son)?:?|mis datos)\s+",
@@ -95,7 +99,7 @@ def find_name(text: str) -> str | None:
 
 def find_company(text: str, name: str | None) -> str | None:
     for match in _COMPANY_INTRO.finditer(text):
-        run = _CAP_RUN.match(text, match.end())
+        run = _COMPANY_RUN.match(text, match.end())
         if not run:
             continue
         company = run.group(1).strip()
