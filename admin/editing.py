@@ -139,6 +139,8 @@ class ConfigKind:
             raise EditRefused(f"the config must be JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise EditRefused("the config must be a JSON object")
+        # "_versions"/"_version_id" are what GET/PUT add; a GET-edit-PUT round trip must validate.
+        data = {k: v for k, v in data.items() if k not in ("_versions", "_version_id")}
         try:
             config = BusinessConfig.model_validate(data)
         except ValidationError as exc:

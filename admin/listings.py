@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -30,10 +30,12 @@ def _since(request: web.Request) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
         raise web.HTTPBadRequest(text='{"error": "since must be an ISO-8601 date or datetime"}',
                                  content_type="application/json") from exc
+    # Stored times are UTC; an offset must be converted, not dropped (SQLite compares the text).
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -76,7 +78,7 @@ async def list_leads(request: web.Request) -> web.Response:
 async def list_appointments(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     items = await request.app[DEPS].repos.appointments.list(status=status, since=_since(request))
-    return _respond(request, "appointments", [appointment_json(a) for a in items])
+    return _respond(request, "appointments", [appointment_json(a, request.app[DEPS].config.current.tz) for a in items])
 
 
 async def list_insights(request: web.Request) -> web.Response:

@@ -94,7 +94,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     conv = await deps.repos.conversations.get(request.match_info["channel"], request.match_info["chat_id"])
     if conv is None:
         return bad_request(404, "no such conversation")
-    return web.json_response(await conversation_detail(deps.repos, conv))
+    return web.json_response(await conversation_detail(deps.repos, conv, deps.config.current.tz))
 
 
 async def _conversation(request: web.Request):
@@ -116,14 +116,18 @@ async def handoff(request: web.Request) -> web.Response:
                                           attention_reason="taken over by the owner")
     HANDOFFS.labels("owner").inc()
     await deps.revisions.audit(actor(request), "conversation.handoff", f"{conv.channel}/{conv.chat_id}")
-    return web.json_response(await conversation_detail(deps.repos, await deps.repos.conversations.by_id(conv.id)))
+    return web.json_response(await conversation_detail(
+        deps.repos, await deps.repos.conversations.by_id(conv.id), deps.config.current.tz
+    ))
 
 
 async def resume(request: web.Request) -> web.Response:
     deps, conv = await _conversation(request)
     await deps.repos.conversations.update(conv.id, status="bot", needs_attention=False, attention_reason=None)
     await deps.revisions.audit(actor(request), "conversation.resume", f"{conv.channel}/{conv.chat_id}")
-    return web.json_response(await conversation_detail(deps.repos, await deps.repos.conversations.by_id(conv.id)))
+    return web.json_response(await conversation_detail(
+        deps.repos, await deps.repos.conversations.by_id(conv.id), deps.config.current.tz
+    ))
 
 
 async def reply(request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from storage.models import Appointment, Conversation, Insight, Lead, Message, Sale
@@ -35,9 +36,11 @@ def message_json(m: Message) -> dict[str, Any]:
     }
 
 
-def appointment_json(a: Appointment) -> dict[str, Any]:
+def appointment_json(a: Appointment, tz: tzinfo | None = None) -> dict[str, Any]:
+    """Times with their offset; in the business time zone when `tz` is given."""
+    start, end = (a.start.astimezone(tz), a.end.astimezone(tz)) if tz else (a.start, a.end)
     return {
-        "id": a.id, "start": iso(a.start), "end": iso(a.end), "status": a.status, "topic": a.topic,
+        "id": a.id, "start": iso(start), "end": iso(end), "status": a.status, "topic": a.topic,
         "attendee_name": a.attendee_name, "attendee_email": a.attendee_email, "calendar": a.calendar,
         "conversation_id": a.conversation_id,
     }
@@ -69,12 +72,12 @@ def conversation_json(c: Conversation) -> dict[str, Any]:
     }
 
 
-async def conversation_detail(repos: Repositories, conv: Conversation) -> dict[str, Any]:
+async def conversation_detail(repos: Repositories, conv: Conversation, tz: tzinfo | None = None) -> dict[str, Any]:
     return {
         **conversation_json(conv),
         "messages": [message_json(m) for m in await repos.messages.list(conv.id)],
         "sales": [sale_json(s) for s in await repos.sales.list(conversation_id=conv.id)],
-        "appointments": [appointment_json(a) for a in await repos.appointments.list(conversation_id=conv.id)],
+        "appointments": [appointment_json(a, tz) for a in await repos.appointments.list(conversation_id=conv.id)],
         "lead": lead_json(await repos.leads.get_for_conversation(conv.id)),
         "insights": insight_json(await repos.insights.get(conv.id)),
     }

@@ -38,6 +38,9 @@ from tools.context import Services, ToolContext
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
+# Old checkpoints of the current thread are deleted every PRUNE_EVERY turns: storage stays
+# bounded (at most that many small checkpoints per conversation) at a fraction of the cost.
+PRUNE_EVERY = 8
 # Inbound kinds answered by a fixed sentence instead of a model turn (unless they carry text).
 _FIXED_REPLIES = {
     "unsupported": "messages.unsupported",
@@ -112,6 +115,11 @@ class AgentRuntime:
         self._idle = asyncio.Event()
         self._idle.set()
         self.closing = False
+        self._turns = 0
+
+    def _turn_counter(self) -> int:
+        self._turns += 1
+        return self._turns
 
     @property
     def repos(self):
@@ -242,7 +250,7 @@ class AgentRuntime:
             "tool_errors": [],
         }
         result = await self.graph.ainvoke(state_in, thread, context=ctx, durability=DURABILITY)
-        if self.checkpointer is not None:
+        if self.checkpointer is not None and self._turn_counter() % PRUNE_EVERY == 0:
             await prune(self.checkpointer, thread["configurable"]["thread_id"])
         for name in result.get("tool_calls") or []:
             metrics.TOOL_CALLS.labels(name).inc()

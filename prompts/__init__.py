@@ -13,6 +13,7 @@ disk or through the admin API is used by the next turn without a restart.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import string
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+log = logging.getLogger(__name__)
 FALLBACK_LANGUAGE = "es"
 _FORMATTER = string.Formatter()
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z]{2})?$")
@@ -106,7 +108,11 @@ class PromptStore:
             return
         mtimes = await asyncio.to_thread(self._scan)
         if mtimes != self._mtimes:
-            await asyncio.to_thread(self.reload)
+            try:
+                await asyncio.to_thread(self.reload)
+            except Exception as exc:  # a broken file on disk must not break every turn
+                self._mtimes = mtimes  # retried once the file changes again
+                log.error("prompt file edit refused, keeping the running version: %s", exc)
         self._checked = time.monotonic()
 
     # -- lookups -------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -19,22 +21,25 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+T = TypeVar("T")
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
 
 
 def make_engine(url: str) -> AsyncEngine:
     """Create the engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
+        _sqlite_pragmas(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -67,12 +72,43 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         # SQLite has one writer; serialising our own writes avoids busy retries.
         self.write_lock = asyncio.Lock() if self.is_sqlite else None
+        # The per-turn writes run whole in one thread hop on SQLite (see `write`).
+        self._writer: ThreadPoolExecutor | None = None
+        self._sync_engine: Engine | None = None
+        if self.is_sqlite:
+            self._sync_engine = create_engine(
+                url.replace("+aiosqlite", ""), connect_args={"timeout": 30, "check_same_thread": False}
+            )
+            _sqlite_pragmas(self._sync_engine)
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
 
     async def start(self) -> None:
         await migrate(self.engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._writer is not None and self._sync_engine is not None:
+            await asyncio.get_running_loop().run_in_executor(self._writer, self._sync_engine.dispose)
+            self._writer.shutdown(wait=True)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(connection, *args)` in one write transaction (Core statements, sync code).
+
+        On SQLite the whole transaction runs in one hop on a dedicated writer
+        thread: no lock is held across event-loop iterations, so a busy loop
+        cannot stretch it (the convoy that otherwise caps throughput). On
+        PostgreSQL the same function runs through the async connection.
+        """
+        if self._writer is None or self._sync_engine is None:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(fn, *args)
+
+        def work() -> T:
+            assert self._sync_engine is not None
+            with self._sync_engine.begin() as conn:
+                return fn(conn, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._writer, work)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

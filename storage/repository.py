@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.appointments import AppointmentRepo
@@ -22,6 +22,15 @@ from storage.models import Conversation, Message, Product, Sale, Turn, utcnow
 def product_hash(name: str, description: str, category: str) -> str:
     """Hash of the searchable text: the vector index re-embeds only when it changes."""
     return hashlib.sha256(f"{name}\x1f{description}\x1f{category}".encode()).hexdigest()[:32]
+
+
+def _dialect_insert(db: Database):
+    """The dialect's INSERT with ON CONFLICT support (SQLite and PostgreSQL share the API)."""
+    if db.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    return dialect_insert
 
 
 CONVERSATIONS = Conversation.__table__
@@ -288,40 +297,41 @@ class MessageRepo:
         `language(conversation)` decides the conversation's language for this turn.
         Core statements, not the ORM: this runs on every turn.
         """
-        for attempt in range(2):
-            try:
-                async with self.db.core() as conn:
-                    row = (await conn.execute(select(CONVERSATIONS).where(
-                        CONVERSATIONS.c.business_id == self.business_id, CONVERSATIONS.c.channel == channel,
-                        CONVERSATIONS.c.chat_id == chat_id,
-                    ))).mappings().first()
-                    if row is None:
-                        new = {"business_id": self.business_id, "channel": channel, "chat_id": chat_id,
-                               "status": "bot", "needs_attention": False, "created_at": now, "updated_at": now}
-                        result = await conn.execute(insert(CONVERSATIONS).values(**new))
-                        conv = Conversation(id=result.inserted_primary_key[0], **new)
-                    else:
-                        conv = Conversation(**row)
-                        prior = (await conn.execute(select(MESSAGES).where(
-                            MESSAGES.c.business_id == self.business_id, MESSAGES.c.channel == channel,
-                            MESSAGES.c.direction == "in", MESSAGES.c.channel_message_id == channel_message_id,
-                        ))).mappings().first()
-                        if prior is not None:
-                            return conv, Message(**prior), False
-                    changes = {"language": language(conv), "last_inbound_at": now, "updated_at": now,
-                               "customer_name": conv.customer_name or sender_name}
-                    await conn.execute(update(CONVERSATIONS).where(CONVERSATIONS.c.id == conv.id).values(**changes))
-                    for key, value in changes.items():
-                        setattr(conv, key, value)
-                    values = {"business_id": self.business_id, "conversation_id": conv.id, "channel": channel,
-                              "direction": "in", "author": "customer", "turn_status": "pending",
-                              "channel_message_id": channel_message_id, "created_at": now, **fields}
-                    result = await conn.execute(insert(MESSAGES).values(**values))
-                    return conv, Message(id=result.inserted_primary_key[0], **values), True
-            except IntegrityError:  # another replica stored it first: read what it stored
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        return await self.db.write(
+            self._begin_sync, channel, chat_id, channel_message_id, now, language, sender_name, fields
+        )
+
+    def _begin_sync(self, conn: Connection, channel: str, chat_id: str, channel_message_id: str, now: datetime,
+                    language: Callable[[Conversation], str], sender_name: str | None,
+                    fields: dict[str, Any]) -> tuple[Conversation, Message, bool]:
+        upsert = _dialect_insert(self.db)
+        new = {"business_id": self.business_id, "channel": channel, "chat_id": chat_id, "status": "bot",
+               "needs_attention": False, "created_at": now, "updated_at": now, "last_inbound_at": now,
+               "customer_name": sender_name}
+        stmt = upsert(CONVERSATIONS).values(**new)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["business_id", "channel", "chat_id"],
+            set_={"last_inbound_at": now, "updated_at": now,
+                  "customer_name": func.coalesce(CONVERSATIONS.c.customer_name, stmt.excluded.customer_name)},
+        ).returning(*CONVERSATIONS.c)
+        conv = Conversation(**conn.execute(stmt).mappings().one())
+        lang = language(conv)
+        if lang != conv.language:
+            conn.execute(update(CONVERSATIONS).where(CONVERSATIONS.c.id == conv.id).values(language=lang))
+            conv.language = lang
+        values = {"business_id": self.business_id, "conversation_id": conv.id, "channel": channel,
+                  "direction": "in", "author": "customer", "turn_status": "pending",
+                  "channel_message_id": channel_message_id, "created_at": now, **fields}
+        inserted = conn.execute(
+            upsert(MESSAGES).values(**values).on_conflict_do_nothing().returning(MESSAGES.c.id)
+        ).scalar_one_or_none()
+        if inserted is not None:
+            return conv, Message(id=inserted, **values), True
+        prior = conn.execute(select(MESSAGES).where(
+            MESSAGES.c.business_id == self.business_id, MESSAGES.c.channel == channel,
+            MESSAGES.c.direction == "in", MESSAGES.c.channel_message_id == channel_message_id,
+        )).mappings().one()
+        return conv, Message(**prior), False
 
     async def finish_turn(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]], *,
                           error: str | None, turn: Turn) -> list[Message]:
@@ -334,15 +344,19 @@ class MessageRepo:
              "delivery_status": "queued", "created_at": now}
             for r in replies
         ]
+        return await self.db.write(self._finish_sync, rows, inbound_id, error, turn.model_dump(exclude={"id"}))
+
+    @staticmethod
+    def _finish_sync(conn: Connection, rows: list[dict[str, Any]], inbound_id: int, error: str | None,
+                     turn: dict[str, Any]) -> list[Message]:
         out: list[Message] = []
-        async with self.db.core() as conn:
-            for row in rows:
-                result = await conn.execute(insert(MESSAGES).values(**row))
-                out.append(Message(id=result.inserted_primary_key[0], **row))
-            await conn.execute(insert(TURNS).values(**turn.model_dump(exclude={"id"})))
-            await conn.execute(update(MESSAGES).where(MESSAGES.c.id == inbound_id).values(
-                turn_status="failed" if error else "done", error=error,
-            ))
+        if rows:
+            ids = conn.execute(insert(MESSAGES).values(rows).returning(MESSAGES.c.id)).scalars().all()
+            out = [Message(id=i, **row) for i, row in zip(sorted(ids), rows, strict=True)]
+        conn.execute(insert(TURNS).values(**turn))
+        conn.execute(update(MESSAGES).where(MESSAGES.c.id == inbound_id).values(
+            turn_status="failed" if error else "done", error=error,
+        ))
         return out
 
     async def add_outbound(self, conv: Conversation, *, author: str, text: str, reply_to_id: int | None = None,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from yarl import URL
 
 from tests.browser import browser_page
-from tests.conftest import ADMIN_TOKEN, SMALL_CATALOG, Harness, make_settings, running
+from tests.conftest import ADMIN_TOKEN, SMALL_CATALOG, Harness, copy_prompts, make_settings, running
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 BUYER, COMPLAINER, LEAD = "dash-buyer", "dash-complaint", "dash-lead"
+# Before a full-page screenshot: back to the top (the sticky bar stays there) and no toast over the page.
+TOP = "window.scrollTo({top: 0, behavior: 'instant'}); document.getElementById('toast').hidden = true"
 
 
 async def seed(bot: Harness) -> None:
@@ -46,15 +49,20 @@ async def test_page_and_assets_auth(data_dir: Path) -> None:
             assert resp.status != 200 and "aiohttp" not in await resp.text(), escape
 
 
-async def test_dashboard_in_browser(data_dir: Path) -> None:
+async def test_dashboard_in_browser(data_dir: Path, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    async with running(make_settings(data_dir)) as bot:
+    prompts_dir = copy_prompts(tmp_path / "prompts")  # the page edits prompts: never the repo's own
+    async with running(make_settings(data_dir, prompts_dir=prompts_dir)) as bot:
         await seed(bot)
         url = str(bot.client.make_url("/admin/"))
         async with browser_page() as page:
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "401" not in msg.text else None)
+            expected = ("401", "422")  # the login page itself, the refused prompt edit below
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not any(
+                code in m.text for code in expected) else None)
+            page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and str(
+                r.status) not in expected else None)
             await page.set_viewport_size({"width": 1280, "height": 900})
 
             response = await page.goto(url)
@@ -97,6 +105,7 @@ async def test_dashboard_in_browser(data_dir: Path) -> None:
             await page.locator("#transcript .msg.human", has_text="te los separo").wait_for(timeout=10000)
             detail = await bot.conversation(BUYER)
             assert any(m["author"] == "human" and "te los separo" in m["text"] for m in detail["messages"])
+            await page.evaluate(TOP)
             shot = ARTIFACTS / "dashboard.png"
             await page.screenshot(path=str(shot), full_page=True)
             print(f"screenshot: {shot}")
@@ -105,13 +114,33 @@ async def test_dashboard_in_browser(data_dir: Path) -> None:
             await page.locator("#takeover").wait_for(state="visible", timeout=10000)
             assert (await bot.conversation(BUYER))["status"] == "bot"
 
+            # A refused prompt edit shows the server's reason; the stored prompt is untouched.
+            before = (await (await bot.client.get("/admin/prompts/system.es", headers=bot.admin)).json())["content"]
+            assert await page.input_value("#prompt-content") == before
+            await page.fill("#prompt-content", before + "\n{no_such_placeholder}\n")
+            await page.click("#prompt-save")
+            status = page.locator("#prompt-status.error")
+            await status.wait_for(timeout=10000)
+            assert "no_such_placeholder" in await status.text_content()
+            after = (await (await bot.client.get("/admin/prompts/system.es", headers=bot.admin)).json())["content"]
+            assert after == before
+
+            # CSV export: fetched with the bearer, saved through a Blob.
+            async with page.expect_download() as download_info:
+                await page.click('.export[data-kind="sales"]')
+            download = await download_info.value
+            assert download.suggested_filename.startswith("sales-")
+            csv_path = await download.path()
+            assert "MART-16" in await asyncio.to_thread(Path(csv_path).read_text, encoding="utf-8")
+
             # A phone: one column, nothing wider than the screen.
             await page.set_viewport_size({"width": 390, "height": 844})
-            await page.fill("#filter-q", "")
             await page.click("#conv-back")
+            await page.fill("#filter-q", "")
             await page.wait_for_timeout(400)  # the charts redraw for the new width
             overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"page is {overflow}px wider than the phone screen"
+            await page.evaluate(TOP)
             phone = ARTIFACTS / "dashboard-phone.png"
             await page.screenshot(path=str(phone), full_page=True)
             print(f"screenshot: {phone}")

@@ -29,22 +29,23 @@
     chartChannels: "Conversaciones por canal",
     chartStatus: "Conversaciones por estado",
     chartLeads: "Leads por puntaje",
-    chartCategories: "Categoría de las conversaciones",
+    chartInsights: "Insights de las conversaciones",
+    chartCategories: "Categoría",
     chartSentiments: "Sentimiento",
     salesLegend: "Barras: ingresos · número sobre la barra: ventas",
     salesBarTitle: "{day}: {count} · {revenue}",
     salesCount: "{n} venta(s)",
     noData: "Sin datos todavía",
-    allChannels: "Todos los canales",
-    allStatuses: "Todos los estados",
+    allChannels: "Canal: todos",
+    allStatuses: "Estado: todos",
     filterChannel: "Canal",
     filterStatus: "Estado",
     filterSince: "Desde",
-    sinceAll: "Desde siempre",
+    sinceAll: "Desde: siempre",
     since1: "Últimas 24 h",
     since7: "Últimos 7 días",
     since30: "Últimos 30 días",
-    search: "Buscar nombre, chat o texto…",
+    search: "Buscar texto o chat…",
     more: "Ver más",
     listCount: "{shown} de {total}",
     noConversations: "No hay conversaciones con esos filtros.",
@@ -170,8 +171,12 @@
         return `${state.currency} ${n.toFixed(digits)}`;
       }
     },
-    compact(value) {
-      return new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 }).format(Number(value) || 0);
+    compact(value) { // axis labels: 2500 -> "2,5 k", 1200000 -> "1,2 M"
+      const n = Number(value) || 0, abs = Math.abs(n);
+      const short = (x) => new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 1 }).format(x);
+      if (abs >= 1e6) return `${short(n / 1e6)} M`;
+      if (abs >= 1e3) return `${short(n / 1e3)} k`;
+      return short(n);
     },
     num(value) {
       return new Intl.NumberFormat(LOCALE).format(Number(value) || 0);
@@ -363,11 +368,12 @@
     host.replaceChildren(h("div", { class: "empty" }, t("noData")));
   }
 
-  function niceMax(value) {
-    if (value <= 0) return 1;
-    const exp = Math.pow(10, Math.floor(Math.log10(value)));
-    for (const step of [1, 2, 2.5, 5, 10]) if (step * exp >= value) return step * exp;
-    return 10 * exp;
+  /** A round tick step giving at most five ticks above zero, and how many ticks reach the maximum. */
+  function niceTicks(max) {
+    if (max <= 0) return { step: 1, count: 1 };
+    const raw = max / 5, exp = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map((f) => f * exp).find((x) => x >= raw);
+    return { step, count: Math.max(1, Math.ceil(max / step - 1e-9)) };
   }
 
   /** Revenue per day as columns; the number of sales sits on each column. */
@@ -376,15 +382,16 @@
     const W = Math.max(260, host.clientWidth || 600), H = W < 500 ? 190 : 230;
     const m = { top: 22, right: 8, bottom: 26, left: W < 500 ? 46 : 60 };
     const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
-    const max = niceMax(Math.max(...rows.map((r) => Number(r.revenue) || 0)));
+    const ticks = niceTicks(Math.max(...rows.map((r) => Number(r.revenue) || 0)));
+    const max = ticks.step * ticks.count;
     const step = pw / rows.length, bw = Math.max(2, Math.min(56, step * 0.7));
     const every = Math.max(1, Math.ceil(rows.length / Math.max(1, Math.floor(pw / 46))));
     const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": t("chartSales") });
-    for (let i = 0; i <= 4; i++) {
-      const y = m.top + ph - (ph * i) / 4;
+    for (let i = 0; i <= ticks.count; i++) {
+      const y = m.top + ph - (ph * i) / ticks.count;
       svg.append(
         s("line", { class: "grid", x1: m.left, x2: W - m.right, y1: y, y2: y }),
-        s("text", { x: m.left - 6, y: y + 4, "text-anchor": "end" }, fmt.compact((max * i) / 4)),
+        s("text", { x: m.left - 6, y: y + 4, "text-anchor": "end" }, fmt.compact(ticks.step * i)),
       );
     }
     rows.forEach((r, i) => {
@@ -532,14 +539,17 @@
 
   function renderTranscript(messages) {
     const box = $("#transcript");
-    box.replaceChildren(...messages.map(messageNode));
+    const channel = state.current ? state.current.channel : "";
+    box.replaceChildren(...messages.map((m) => messageNode(m, channel)));
     box.scrollTop = box.scrollHeight;
   }
 
-  function messageNode(m) {
+  /** Delivery receipts matter on Telegram/WhatsApp; the web chat answers in the same request. */
+  function messageNode(m, channel) {
     const text = m.text || t("kind", { kind: m.kind || "?" });
     const meta = [t(`author.${m.author}`), fmt.time(m.created_at)];
-    if (m.direction === "out" && m.delivery_status && m.delivery_status !== "sent") {
+    const receipt = m.direction === "out" && m.delivery_status;
+    if (receipt && (m.delivery_status === "failed" || (channel !== "web" && m.delivery_status !== "sent"))) {
       meta.push(t(`delivery.${m.delivery_status}`));
     }
     const failed = m.delivery_status === "failed";
@@ -853,7 +863,10 @@
   function start() {
     applyStrings();
     bind();
-    if (state.token) enter().catch(fail);
+    if (state.token) {
+      $("#login-view").hidden = true; // no login flash on a reload; a stale token brings it back
+      enter().catch(fail);
+    }
     else showLogin("");
   }
 
