@@ -52,11 +52,11 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
     from admin import editing as admin_editing
     from admin import listings as admin_listings
     from admin import routes as admin_routes
-    from admin.revisions import RevisionStore
-    from agent.idle import idle_insights
     from admin.auth import auth_middleware, load_or_create_token
+    from admin.revisions import RevisionStore
     from agent.checkpoints import open_checkpointer
     from agent.graph import build_graph
+    from agent.idle import idle_insights
     from agent.models import make_chat_model
     from agent.nodes import Nodes
     from agent.offline import OfflineChatModel
