@@ -340,6 +340,11 @@ class AgentRuntime:
             return []
         return [public_message(m) for m in await self.repos.messages.list(conv.id, after=after)]
 
+    async def mark_sent(self, message_ids: list[int]) -> None:
+        """Replies that went out in the channel's own response (web): record them as sent."""
+        for message_id in message_ids:
+            await self.repos.messages.set_delivery(message_id, status="sent")
+
     async def record_status(self, channel: str, channel_message_id: str, status: str, error: str | None = None) -> None:
         """A platform's delivery report; never downgrades (read stays read)."""
         await self.repos.messages.advance_delivery(channel, channel_message_id, status, error)

@@ -135,6 +135,7 @@ class Channel(Protocol):
 
 class TurnOutcome(Protocol):
     replies: list[OutboundMessage]
+    reply_ids: list[int]
     duplicate: bool
     skipped: bool
 
@@ -147,6 +148,8 @@ class MessageHandler(Protocol):
     async def dispatch(self, message: InboundMessage, channel: Channel) -> TurnOutcome: ...
 
     async def history(self, channel: str, chat_id: str, after: int = 0) -> list[dict[str, Any]]: ...
+
+    async def mark_sent(self, message_ids: list[int]) -> None: ...
 
     async def record_status(self, channel: str, channel_message_id: str, status: str,
                             error: str | None = None) -> None: ...

@@ -83,6 +83,8 @@ class WebChannel:
         if len(parsed.text) > MAX_TEXT:
             return _error(413, f"text longer than {MAX_TEXT} characters")
         result = await self.handler.handle(parsed)
+        if result.reply_ids and not result.duplicate:
+            await self.handler.mark_sent(result.reply_ids)
         return web.json_response(
             {
                 "chat_id": parsed.chat_id,

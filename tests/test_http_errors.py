@@ -52,3 +52,9 @@ async def test_admin_search_ranks_live_products(bot: Harness) -> None:
 async def test_healthz(bot: Harness) -> None:
     resp = await bot.client.get("/healthz")
     assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+async def test_web_replies_are_recorded_as_sent(bot: Harness) -> None:
+    await bot.say("sent-1", "hola")
+    outbound = [m for m in (await bot.conversation("sent-1"))["messages"] if m["direction"] == "out"]
+    assert outbound and all(m["delivery_status"] == "sent" for m in outbound)

@@ -33,7 +33,7 @@ async def _reset_schema() -> None:
 async def pg_bot(tmp_path: Path) -> AsyncIterator[Harness]:
     try:
         await _reset_schema()
-    except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - any connection failure
+    except Exception as exc:  # any failure to reach the server
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}")
