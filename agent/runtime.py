@@ -342,8 +342,7 @@ class AgentRuntime:
 
     async def mark_sent(self, message_ids: list[int]) -> None:
         """Replies that went out in the channel's own response (web): record them as sent."""
-        for message_id in message_ids:
-            await self.repos.messages.set_delivery(message_id, status="sent")
+        await self.repos.messages.set_delivery_many(message_ids, {"delivery_status": "sent"})
 
     async def record_status(self, channel: str, channel_message_id: str, status: str, error: str | None = None) -> None:
         """A platform's delivery report; never downgrades (read stays read)."""

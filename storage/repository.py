@@ -441,8 +441,14 @@ class MessageRepo:
             values["channel_message_id"] = channel_message_id
         if error is not None:
             values["error"] = error
-        async with self.db.transaction() as s:
-            await s.execute(update(Message).where(Message.id == message_id).values(**values))
+        await self.set_delivery_many([message_id], values)
+
+    async def set_delivery_many(self, message_ids: Sequence[int], values: dict[str, Any]) -> None:
+        """Update outbound messages in one write (on every send: through the writer thread)."""
+        def run(conn: Connection) -> None:
+            conn.execute(update(MESSAGES).where(MESSAGES.c.id.in_(list(message_ids))).values(**values))
+
+        await self.db.write(run)
 
     async def list(self, conversation_id: int, *, after: int = 0, limit: int = 1000) -> list[Message]:
         async with self.db.session() as s:
