@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from aiohttp import web
@@ -117,10 +117,7 @@ async def stats(request: web.Request) -> web.Response:
     repos = deps.repos
     bid = repos.business_id
     async with repos.db.session() as s:
-        day = func.date(Sale.created_at)
-        per_day = (await s.execute(
-            select(day, func.count(), func.sum(Sale.total)).where(Sale.business_id == bid).group_by(day).order_by(day)
-        )).all()
+        sale_rows = (await s.execute(select(Sale.created_at, Sale.total).where(Sale.business_id == bid))).all()
         channels = dict((await s.execute(
             select(Conversation.channel, func.count()).where(Conversation.business_id == bid).group_by(Conversation.channel)
         )).all())
@@ -143,6 +140,7 @@ async def stats(request: web.Request) -> web.Response:
     for category, sentiment in insight_rows:
         categories[category] += 1
         sentiments[sentiment] += 1
+    per_day = _per_business_day(sale_rows, deps.config.current.tz)
     revenue = sum(float(r[2] or 0) for r in per_day)
     return web.json_response({
         "sales_per_day": [{"day": str(d), "count": n, "revenue": float(total or 0)} for d, n, total in per_day],
@@ -159,6 +157,17 @@ async def stats(request: web.Request) -> web.Response:
         },
         "currency": deps.config.current.currency,
     })
+
+
+def _per_business_day(rows: list[Any], tz: tzinfo) -> list[tuple[str, int, float]]:
+    """Sales counted on the owner's calendar day (business time zone), oldest first."""
+    days: dict[str, list[float]] = {}
+    for created_at, total in rows:
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=UTC)
+        day = created_at.astimezone(tz).date().isoformat()
+        days.setdefault(day, []).append(float(total or 0))
+    return [(day, len(totals), sum(totals)) for day, totals in sorted(days.items())]
 
 
 def register(app: web.Application) -> None:

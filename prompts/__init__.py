@@ -172,6 +172,18 @@ class PromptStore:
             f"{p.stem}" for p in self.directory.glob("*.*") if p.suffix in (".md", ".yaml") and p.stem.count(".") == 1
         )
 
+    def _current_sentences(self, path: Path) -> dict[str, Any]:
+        """The file's keys; when the file on disk is itself broken, the loaded (running) ones."""
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            loaded = None
+        if isinstance(loaded, dict):
+            return _flatten(loaded)
+        stem, _, lang = path.stem.rpartition(".")
+        prefix = f"{stem}."
+        return {k[len(prefix):]: v for (k, lg), v in self._texts.items() if lg == lang and k.startswith(prefix)}
+
     def validate(self, name: str, content: str) -> None:
         """Raise TemplateError unless `content` is a valid replacement for prompt `name`."""
         path = self.path_for(name)
@@ -191,7 +203,7 @@ class PromptStore:
         if not isinstance(data, dict):
             raise TemplateError("a sentences file must be a mapping of keys to text")
         data = _flatten(data)
-        current = _flatten(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        current = self._current_sentences(path)
         missing = set(current) - set(data)
         if missing:
             raise TemplateError(f"missing key(s) {sorted(missing)}")

@@ -272,3 +272,18 @@ async def test_knowledge_edit_answers_from_the_new_text(editable: Harness) -> No
         ("marta", "knowledge.edit", "horarios.md"),
         ("marta", "knowledge.edit", "estacionamiento.md"),
     ]
+
+
+async def test_put_repairs_a_prompt_file_broken_on_disk(tmp_path) -> None:
+    """A sentences file broken by a hand edit can still be replaced through the API (no 500)."""
+    from tests.conftest import copy_prompts, make_settings, running
+
+    prompts_dir = copy_prompts(tmp_path / "prompts")
+    good = (prompts_dir / "messages.en.yaml").read_text(encoding="utf-8")
+    async with running(make_settings(tmp_path / "data", prompts_dir=prompts_dir)) as bot:
+        (prompts_dir / "messages.en.yaml").write_text("error: [unclosed\n", encoding="utf-8")
+        resp = await bot.client.put(
+            "/admin/prompts/messages.en", json={"content": good}, headers=bot.admin
+        )
+        assert resp.status == 200, await resp.text()
+        assert (prompts_dir / "messages.en.yaml").read_text(encoding="utf-8") == good
