@@ -1,7 +1,7 @@
 """Benchmarks, figures side by side from one run: `.venv/bin/python -m bench.run`.
 
 1. Web channel with the offline model, 32 concurrent conversations, through
-   HTTP on loopback, against raw LangGraph + AsyncSqliteSaver (default
+   HTTP on loopback from a second process (the load generator), against raw LangGraph + AsyncSqliteSaver (default
    durability, full message history) on an instant model: turns/s, p50, p99.
 2. One 200-turn conversation: slowdown (last 20 vs first 20 turns) and
    storage bytes per turn (SQLite + checkpoints, WAL included).
@@ -70,6 +70,22 @@ async def _conversations(url: str, n_conv: int, turns: int) -> tuple[float, list
     return time.perf_counter() - t0, latencies
 
 
+async def _client_process(url: str, n_conv: int, turns: int) -> dict[str, float]:
+    """The load comes from a second process, as real clients would: its CPU is not ours."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.run", "--client", url, str(n_conv), str(turns), cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+async def _client_main(url: str, n_conv: int, turns: int) -> dict[str, float]:
+    await _conversations(url, 4, 2)  # warm-up
+    wall, lat = await _conversations(url, n_conv, turns)
+    return {"turns_per_s": len(lat) / wall, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99)}
+
+
 async def bench_web(n_conv: int = 32, turns: int = 10) -> dict[str, float]:
     from bot import assemble
 
@@ -77,11 +93,9 @@ async def bench_web(n_conv: int = 32, turns: int = 10) -> dict[str, float]:
         async with assemble(settings_for(Path(tmp)), with_channels=False) as daemon:
             server = TestServer(daemon.app, host="127.0.0.1")
             await server.start_server()
-            url = str(server.make_url("/api/chat"))
-            await _conversations(url, 4, 2)  # warm-up
-            wall, lat = await _conversations(url, n_conv, turns)
+            result = await _client_process(str(server.make_url("/api/chat")), n_conv, turns)
             await server.close()
-    return {"turns_per_s": len(lat) / wall, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99)}
+    return result
 
 
 async def bench_raw_langgraph(n_conv: int = 32, turns: int = 10) -> dict[str, float]:
@@ -234,7 +248,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller runs (smoke test)")
     parser.add_argument("--slow-phase", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--client", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client:
+        url, n_conv, turns = args.client
+        print(json.dumps(asyncio.run(_client_main(url, int(n_conv), int(turns)))))
+        return
     if args.slow_phase:
         print(json.dumps(asyncio.run(_slow_phase(args.slow_phase))))
         return
