@@ -30,12 +30,11 @@ from tools.generate_insights import (
     InsightData,
     analyze_offline,
     analyze_with_model,
-    find_amounts,
-    find_dates,
     generate_for_conversation,
     generate_insights,
-    mentioned_products,
 )
+from tools.text_entities import mentioned_products
+from tools.text_signals import find_amounts, find_dates
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = Path(__file__).with_name("eval") / "insights.yaml"

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from storage.leads import CONTACT_FIELDS, LeadRepo
 from tools.base import ToolOutcome, tool
 from tools.context import ToolContext
-from tools.generate_insights import find_amounts, find_dates, fold
+from tools.text_signals import find_amounts, find_dates, fold
 
 
 class QualifyLeadArgs(BaseModel):
