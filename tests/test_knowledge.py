@@ -21,7 +21,9 @@ import pytest
 import yaml
 
 from config.business import BusinessConfig
+from storage.db import Database
 from storage.knowledge_index import SEPARATOR, KnowledgeIndex, chunk_markdown, related
+from storage.repository import Repositories
 from tools.context import Services, ToolContext
 from tools.search_knowledge import search_knowledge
 
@@ -45,8 +47,8 @@ async def index(docs: Path, tmp_path: Path) -> AsyncIterator[KnowledgeIndex]:
     yield idx
 
 
-def tool_ctx(index: KnowledgeIndex | None) -> ToolContext:
-    services = Services(repos=None, prompts=None, catalog=None, knowledge=index)  # type: ignore[arg-type]
+def tool_ctx(index: KnowledgeIndex | None, repos: Repositories | None = None) -> ToolContext:
+    services = Services(repos=repos, prompts=None, catalog=None, knowledge=index)  # type: ignore[arg-type]
     return ToolContext(
         services=services,
         config=BusinessConfig(),
@@ -58,8 +60,22 @@ def tool_ctx(index: KnowledgeIndex | None) -> ToolContext:
     )
 
 
+_REPOS: dict[str, Repositories] = {}
+
+
+@pytest.fixture(autouse=True)
+async def conversation_store(tmp_path: Path) -> AsyncIterator[Repositories]:
+    """A real database: an unanswered question flags the conversation for the owner."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/kb.db")
+    await db.start()
+    _REPOS["current"] = Repositories(db, "default")
+    await _REPOS["current"].conversations.get_or_create("web", "k")
+    yield _REPOS["current"]
+    await db.close()
+
+
 async def ask(index: KnowledgeIndex | None, question: str) -> dict[str, Any]:
-    outcome = await search_knowledge({"question": question}, tool_ctx(index))
+    outcome = await search_knowledge({"question": question}, tool_ctx(index, _REPOS["current"]))
     return outcome.data
 
 
@@ -91,8 +107,12 @@ async def test_card_question_finds_payments(index: KnowledgeIndex) -> None:
     "question",
     ["¿venden autos usados?", "do you offer yoga classes?", "¿cuál es el CUIT del dueño?", "hola", "???"],
 )
-async def test_uncovered_questions_find_nothing(index: KnowledgeIndex, question: str) -> None:
+async def test_uncovered_questions_find_nothing(
+    index: KnowledgeIndex, question: str, conversation_store: Repositories
+) -> None:
     assert await ask(index, question) == {"found": False}
+    flagged = await conversation_store.conversations.get("web", "k")
+    assert flagged.needs_attention and question.strip()[:40] in flagged.attention_reason
 
 
 async def test_without_a_knowledge_base_the_tool_says_so() -> None:

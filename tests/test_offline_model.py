@@ -277,6 +277,158 @@ async def test_business_question_cites_its_source(model: OfflineChatModel) -> No
     assert "No tengo esa información" in out.content
 
 
+# -- open questions: the documents first, then the catalog, else honestly "I don't know" ----------
+
+NOT_FOUND = {"found": False}
+DRILLS = [
+    {"sku": "TAL-1", "name": "Taladro percutor 13 mm 750 W", "price": "89900", "currency": "ARS", "stock": 6,
+     "score": 0.66},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "honest", "offer"),
+    [
+        (
+            "¿cuál es el CUIT del dueño?",
+            "es",
+            "No tengo esa información",
+            "¿Querés que te pase con una persona",
+        ),
+        ("what's the owner's name?", "en", "I don't have that information", "pass you to a person"),
+        ("do you have a loyalty program?", "en", "I don't have that information", "pass you to a person"),
+        (
+            "¿tienen programa de puntos?",
+            "es",
+            "No tengo esa información",
+            "¿Querés que te pase con una persona",
+        ),
+    ],
+)
+async def test_business_question_not_covered_gets_an_honest_answer(
+    model: OfflineChatModel, text: str, lang: str, honest: str, offer: str
+) -> None:
+    human = HumanMessage(text)
+    ai = await ask(model, [system(lang), human])
+    assert calls(ai) == [("search_knowledge", {"question": text})]
+    out = await ask(model, [system(lang), human, *answer(ai, NOT_FOUND)])
+    assert not out.tool_calls  # only business words: nothing to look up in the catalog
+    assert honest in out.content and offer in out.content
+    assert "catálogo" not in out.content and "catalog" not in out.content
+    assert not any(ch.isdigit() for ch in out.content)
+
+
+async def test_business_question_covered_cites_the_document(model: OfflineChatModel) -> None:
+    human = HumanMessage("¿hacen descuento a jubilados?")
+    ai = await ask(model, [system(), human])
+    assert calls(ai)[0][0] == "search_knowledge"
+    found = {
+        "found": True,
+        "answer": "Los jubilados tienen 5% de descuento.",
+        "source": "pagos.md › Descuentos",
+    }
+    out = await ask(model, [system(), human, *answer(ai, found)])
+    assert out.content == "Según «pagos.md › Descuentos»: Los jubilados tienen 5% de descuento."
+
+
+async def test_question_with_product_words_tries_the_catalog_next(model: OfflineChatModel) -> None:
+    human = HumanMessage("which drill is best for concrete?")
+    ai = await ask(model, [system("en"), human])
+    assert calls(ai) == [("search_knowledge", {"question": "which drill is best for concrete?"})]
+    history = [system("en"), human, *answer(ai, NOT_FOUND)]
+    search = await ask(model, history)
+    assert calls(search) == [("search_products", {"query": "drill concrete", "limit": 5})]
+    out = await ask(model, [*history, *answer(search, {"query": "drill concrete", "results": DRILLS})])
+    assert not out.tool_calls
+    assert "Taladro percutor 13 mm 750 W: $89,900 ARS" in out.content and "Yes!" not in out.content
+    nothing = await ask(model, [*history, *answer(search, {"query": "drill concrete", "results": []})])
+    assert "I don't have that information" in nothing.content and "catalog" not in nothing.content
+
+
+async def test_catalog_look_alikes_do_not_answer_a_question(model: OfflineChatModel) -> None:
+    human = HumanMessage("any discounts for contractors?")
+    ai = await ask(model, [system("en"), human])
+    history = [system("en"), human, *answer(ai, NOT_FOUND)]
+    search = await ask(model, history)
+    assert calls(search) == [("search_products", {"query": "contractors", "limit": 5})]
+    glue = [{"sku": "ADH", "name": "Adhesivo de contacto 250 ml", "price": "5300", "currency": "ARS", "stock": 16,
+             "score": 0.38}]  # fmt: skip
+    out = await ask(model, [*history, *answer(search, {"query": "contractors", "results": glue})])
+    assert "Adhesivo" not in out.content and "I don't have that information" in out.content
+
+
+async def test_product_questions_still_go_straight_to_the_catalog(model: OfflineChatModel) -> None:
+    for text, query in (
+        ("tenés martillos?", "martillos"),
+        ("cuánto sale el taladro?", "taladro"),
+        ("do you have paint?", "paint"),
+        ("¿tienen bicicletas?", "bicicletas"),
+    ):
+        ai = await ask(model, [system(), HumanMessage(text)])
+        assert calls(ai) == [("search_products", {"query": query, "limit": 5})], text
+
+
+async def test_yes_to_the_offer_hands_over_with_the_question(model: OfflineChatModel) -> None:
+    question = HumanMessage("¿cuál es el CUIT del dueño?")
+    ai = await ask(model, [system(), question])
+    reply = await ask(model, [system(), question, *answer(ai, NOT_FOUND)])
+    history = [system(), question, *answer(ai, NOT_FOUND), reply]
+    yes = await ask(model, [*history, HumanMessage("sí, dale")])
+    assert calls(yes) == [
+        ("handoff_to_human", {"reason": "question the documents do not answer: ¿cuál es el CUIT del dueño?"})
+    ]
+    assert yes.content  # the graph answers right after a hand-over
+    no = await ask(model, [*history, HumanMessage("no, gracias")])
+    assert not no.tool_calls and no.content == model.prompts.text("offline.decline_nothing", "es")
+    # a plain "sí" with no offer before it still hands nothing over
+    plain = await ask(model, [system(), HumanMessage("hola"), AIMessage("¡Hola!"), HumanMessage("sí")])
+    assert not plain.tool_calls
+
+
+async def test_no_offer_without_handoff_and_no_catalog_without_knowledge(model: OfflineChatModel) -> None:
+    tools = ["search_products", "search_knowledge"]
+    human = HumanMessage("¿cuál es el CUIT del dueño?")
+    ai = await ask(model, [system(), human], tools=tools)
+    out = await ask(model, [system(), human, *answer(ai, NOT_FOUND)], tools=tools)
+    assert "No tengo esa información" in out.content and "persona" not in out.content
+    ai = await ask(
+        model, [system("en"), HumanMessage("which drill is best for concrete?")], tools=["search_products"]
+    )
+    assert calls(ai) == [("search_products", {"query": "drill concrete", "limit": 5})]
+    ai = await ask(model, [system(), HumanMessage("¿cuál es el CUIT del dueño?")], tools=["search_products"])
+    assert not ai.tool_calls and "No tengo esa información" in ai.content
+
+
+async def test_knowledge_question_not_covered_offers_a_person(model: OfflineChatModel) -> None:
+    human = HumanMessage("hacen envíos a Tierra del Fuego?")
+    ai = await ask(model, [system(), human])
+    assert calls(ai)[0][0] == "search_knowledge"
+    out = await ask(model, [system(), human, *answer(ai, NOT_FOUND)])
+    assert not out.tool_calls and "¿Querés que te pase con una persona del equipo?" in out.content
+
+
+async def test_a_question_picking_among_options_continues_the_purchase(model: OfflineChatModel) -> None:
+    human = HumanMessage("quiero 2 martillos")
+    searched = AIMessage("", tool_calls=[{"name": "search_products", "args": {"query": "martillos", "limit": 5},
+                                          "id": "call_1", "type": "tool_call"}])  # fmt: skip
+    which = AIMessage("Encontré varias opciones para «martillos». ¿Cuál querés? Te preparo 2.")
+    history = [system(), human, *answer(searched, {"query": "martillos", "results": HAMMERS}), which]
+    pick = await ask(model, [*history, HumanMessage("¿cuál es el de goma?")])
+    assert calls(pick) == [("search_products", {"query": "goma", "limit": 5})]
+    sale = await ask(
+        model,
+        [
+            *history,
+            HumanMessage("¿cuál es el de goma?"),
+            *answer(pick, {"query": "goma", "results": HAMMERS}),
+        ],
+    )
+    assert calls(sale) == [("register_sale", {"sku": "MAR-GOMA", "quantity": 2})]
+    # a question about the business in the middle is answered as one, not ordered
+    other = await ask(model, [*history, HumanMessage("¿cuál es el CUIT del dueño?")])
+    assert calls(other)[0][0] == "search_knowledge"
+
+
 # -- meetings --------------------------------------------------------------------------------------
 
 

@@ -259,6 +259,38 @@ def test_intents(prompts: PromptStore, text: str, intent: str) -> None:
     assert understand(text, prompts).intent == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("¿cuál es el CUIT del dueño?", ""), ("what's the owner's name?", ""),
+        ("do you have a loyalty program?", ""), ("¿tienen wifi para clientes?", ""),
+        ("¿hacen descuento a jubilados?", ""), ("¿cuánto sale la membresía?", ""),
+        ("which drill is best for concrete?", "drill concrete"), ("¿aceptan mascotas?", "mascotas"),
+        ("¿tienen descuento en taladros?", "taladros"),
+    ],
+)  # fmt: skip
+def test_open_questions_keep_only_possible_product_words(prompts: PromptStore, text: str, query: str) -> None:
+    """Not clearly about products: the documents first, then the catalog with what could name a product."""
+    got = understand(text, prompts)
+    assert (got.intent, got.query) == ("question", query)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("tenés martillos?", "product_query"), ("cuánto sale el taladro?", "product_query"),
+        ("do you have paint?", "product_query"), ("martillo?", "product_query"),
+        ("¿tienen bicicletas?", "product_query"), ("do you guys have extension cords?", "product_query"),
+        ("¿cuál es el más barato?", "product_query"), ("¿hacen factura A?", "knowledge"),
+        ("¿tienen estacionamiento para bicicletas?", "knowledge"), ("what's 2+2?", "fallback"),
+        ("cuál es el sentido de la vida?", "fallback"), ("buenas, qué tal?", "greeting"),
+        ("quiero hablar con el dueño", "human"),
+    ],
+)  # fmt: skip
+def test_product_and_other_questions_keep_their_reading(prompts: PromptStore, text: str, intent: str) -> None:
+    assert understand(text, prompts).intent == intent
+
+
 def test_greeting_is_remembered_under_another_intent(prompts: PromptStore) -> None:
     got = understand("hola! tenés taladros?", prompts)
     assert got.intent == "product_query" and got.greeted

@@ -34,6 +34,11 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
         return ToolOutcome(data={"found": False, "reason": "no knowledge base configured"})
     passages = await index.search(args.question, k=3)
     if not passages:
+        # The bot tells the customer it will ask the team: make sure the owner sees the question.
+        await ctx.repos.conversations.update(
+            ctx.conversation_id, needs_attention=True,
+            attention_reason=f"unanswered question: {args.question.strip()[:200]}",
+        )
         return ToolOutcome(data={"found": False})
     best = passages[0]
     return ToolOutcome(

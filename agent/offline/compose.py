@@ -1,9 +1,13 @@
-"""Replies once the tools answered (and the one chained call: a search, then the sale).
+"""Replies once the tools answered (and the chained calls: a search, then the sale; the documents,
+then the catalog).
 
 After `search_products` for a purchase, the product the customer clearly
 meant is ordered with `register_sale`; when several different products fit,
-the customer is asked which. Everything else becomes words, one paragraph
-per tool result, in the customer's language.
+the customer is asked which. An open question the documents don't cover is
+looked up in the catalog when it names something, and otherwise answered
+honestly ("I don't have that information"), with an offer of a person.
+Everything else becomes words, one paragraph per tool result, in the
+customer's language.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class Composer:
                 return Step(self._prefix(self.say.ask_which(query, results, quantity)))
         if u.intent == "quote":
             return Step(self._prefix(self._quote()))
+        if u.intent == "question":
+            return self._question()
         parts = [self._render(result) for result in turn.last_round or turn.results[-1:]]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
 
@@ -69,6 +75,25 @@ class Composer:
         if lead and lead.data is not None and "error" not in lead.data:
             parts += say.lead(lead.data, lead.args, quote=True)[1:]
         return "\n".join(parts)
+
+    def _question(self) -> Step:
+        """An open question: the documents first; then the catalog, if the question names something;
+        else the honest "I don't have that information", never a guess."""
+        turn, u, say = self.turn, self.u, self.say
+        knowledge = turn.latest("search_knowledge")
+        data = knowledge.data if knowledge else None
+        if data and data.get("found") and str(data.get("answer") or "").strip():
+            return Step(self._prefix(say.knowledge(data)))
+        search = turn.latest("search_products")
+        if search is None:
+            if u.query and "search_products" in self.tools and turn.rounds < MAX_ROUNDS:
+                return Step(calls=[call("search_products", query=u.query, limit=5)])
+        elif search.data is not None:
+            query = str(search.args.get("query") or u.query)
+            results = matching.relevant(query, list(search.data.get("results") or []))
+            if results:  # offered as what was found, never as "¡Sí! Tenemos…": it was not asked for
+                return Step(self._prefix(say.products(query, results, False, False, False)))
+        return Step(self._prefix(say.unknown(offer="handoff_to_human" in self.tools)))
 
     def _prefix(self, text: str) -> str:
         return f"{self.say.say('greeting_prefix')} {text}" if self.u.greeted else text
@@ -97,7 +122,7 @@ class Composer:
             alternatives = list((search.data or {}).get("results") or []) if search else []
             return say.sale(data, result.args, alternatives)
         if result.name == "search_knowledge":
-            return say.knowledge(data)
+            return say.knowledge(data, offer="handoff_to_human" in self.tools)
         if result.name == "schedule_meeting":
             return say.meeting(data)
         if result.name == "qualify_lead":

@@ -270,9 +270,11 @@ CUES: dict[str, list[Cue]] = {
             r"manejas|maneja|trabajan con|traen|traes|consiguen|conseguis|disponible|disponibles|disponibilidad|stock|"
             r"quedan|queda|te queda|te quedan|precio|precios|cuanto|cuantos|cuestan|cuesta|sale|salen|a como|"
             r"valor|costo|busco|buscaba|buscando|me interesa|me interesan|mostrame|me mostras|catalogo|"
-            r"recomendame|recomendas|recomiendan|recomienda|elegir|modelos|marcas|"
-            r"do you (have|sell|carry|stock)|have any|got any|any|in stock|how much|price|prices|pricing|cost|"
-            r"costs|available|looking for|catalog|show me|sell|carry|recommend|suggest|what kind of)\b",
+            r"recomendame|recomendas|recomiendan|recomienda|elegir|modelos|marcas|barato|barata|baratos|baratas|"
+            r"economico|economica|economicos|economicas|mas caro|mas cara|"
+            r"do (you|ya|y'?all|you guys|you all) (have|sell|carry|stock)|have any|got any|any|in stock|how much|"
+            r"price|prices|pricing|cost|costs|available|looking for|catalog|show me|sell|carry|recommend|suggest|"
+            r"what kind of|cheap|cheaper|cheapest|most expensive)\b",
             2.0,
         ),
     ),
@@ -299,7 +301,7 @@ PRICE_ASK = re.compile(
 )
 STOCK_ASK = re.compile(
     r"\b(tenes|tienen|tienes|tiene|hay|stock|disponible|disponibles|disponibilidad|quedan|queda|"
-    r"do you have|have any|got any|any|in stock|available)\b"
+    r"do (you|ya|y'?all|you guys|you all) have|have any|got any|any|in stock|available)\b"
 )
 OFF_TOPIC = re.compile(
     r"\b(opinas|opinion|messi|futbol|partido|gano|clima|llueve|lluvia|chiste|chistes|politica|presidente|"
@@ -307,6 +309,44 @@ OFF_TOPIC = re.compile(
     r"politics|president|girlfriend|boyfriend|serie|series|netflix|hambre|calor|frio|sueno|aburrido|aburrida|cansado|cansada|"
     r"hungry|hot|cold|tired|bored|sentido de la vida|meaning of life)\b"
 )
+# A message that asks something, by how it opens (folded text; a greeting or "una consulta" may come
+# first): "cuál es...", "¿hacen...?", "what's...", "is there...". Its question mark is checked apart.
+QUESTION_OPENER = re.compile(
+    r"^((hola|holis|buenas|buen dia|buenos dias|buenas tardes|buenas noches|che|hey|hi|hello|una consulta|"
+    r"consulta|una pregunta|pregunta|disculpa|disculpe|perdon|sorry|quick question|question|y) )*"
+    r"((en|a|de|para|con|desde|hasta|por) )?"
+    r"(que|cual|cuales|como|donde|adonde|cuando|quien|quienes|cuyo|cuya|por que|porque|hacen|haces|tienen|"
+    r"tenes|tienes|aceptan|aceptas|ofrecen|ofreces|dan|dais|se puede|se pueden|puedo|podemos|es posible|existe|"
+    r"existen|hay|sabes|saben|what|what's|which|how|where|when|who|who's|whose|why|do you|do y'?all|does|did|"
+    r"can i|can we|could i|may i|is there|are there|is it|are you|have you|will you|would you)\b"
+)
+# Nouns about the business itself, never products: who runs it, its tax data, programs, perks,
+# facilities, jobs, online presence. A question whose only nouns are these is a question about the
+# business even when it opens like a product question ("do you have a loyalty program?"), and they
+# are left out of the product words ("tienen club de beneficios?" searches nothing in the catalog).
+BUSINESS_WORDS = frozenset(
+    """
+    dueno duena duenos propietario propietaria propietarios gerente gerenta encargado encargada jefe jefa
+    responsable responsables titular socio socios socia fundador fundadora fundadores empleado empleada
+    empleados personal vendedores staff empresa negocio comercio cuit cuil razon social nombre nombres
+    apellido fundacion historia antiguedad programa programas fidelidad fidelizacion puntos beneficio
+    beneficios club membresia membresias afiliado afiliados afiliacion suscripcion descuento descuentos
+    promocion promociones promo promos jubilado jubilados estudiante estudiantes cupon cupones voucher
+    vouchers giftcard wifi internet accesibilidad ascensor empleo empleos vacante vacantes
+    busqueda curriculum cv pasantia pasantias franquicia franquicias web pagina sitio instagram facebook
+    redes tiktok aplicacion app resenas opiniones certificado certificados certificacion certificaciones
+    habilitacion habilitaciones licencia matricula seguro servicio servicios asesoramiento telefono mail
+    email correo whatsapp cliente clientes
+    owner owners manager managers boss founder founders ceo employee employees staff company business name
+    names surname tax vat ein history program programs programme loyalty reward rewards points perk perks
+    membership memberships member members club discount discounts promo promos promotion promotions
+    coupon coupons voucher vouchers giftcard wifi internet accessibility accessible elevator wheelchair
+    job jobs hiring vacancy vacancies career careers internship internships resume cv franchise
+    franchises website site instagram facebook tiktok app reviews certificate certificates certification
+    certified license licensed insurance insured service services consulting phone email customer customers
+    """.split()
+)
+
 ORDINALS: dict[str, int] = {
     "primero": 0, "primera": 0, "primer": 0, "first": 0, "segundo": 1, "segunda": 1, "second": 1,
     "tercero": 2, "tercera": 2, "tercer": 2, "third": 2, "cuarto": 3, "cuarta": 3, "fourth": 3,
@@ -339,7 +379,8 @@ STOPWORDS = frozenset(
     much many price prices pricing cost costs sell sells carry available availability looking look need
     want like take get got give send buy purchase order show see find there here this that these those
     one ones kind type brand brands options which about just also too so please be there's is
-    make change actually instead rather only know tell
+    make change actually instead rather only know tell best good better ideal conviene convienen
+    producto productos articulo articulos product products item items
     ese esa esos esas eso este esta estos estas aquel aquella ahi them that those it
     primero primera primer segundo segunda tercero tercera tercer ultimo ultima first second third last
     hmm mmm ehh eh ah uh jaja jeje lol ok oki
@@ -364,5 +405,5 @@ def _pattern_words(pattern: str) -> set[str]:
 CUE_WORDS: frozenset[str] = frozenset(
     word for cues in CUES.values() for pattern, _ in cues for word in _pattern_words(pattern.pattern)
 )
-VOCABULARY: frozenset[str] = CUE_WORDS | STOPWORDS
+VOCABULARY: frozenset[str] = CUE_WORDS | STOPWORDS | BUSINESS_WORDS
 KEYWORDS: frozenset[str] = frozenset(word for word in CUE_WORDS if len(word) >= 6)

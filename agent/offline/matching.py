@@ -19,6 +19,7 @@ from agent.offline.text import fold
 
 _PLURAL_ES = re.compile(r"(?<=[lrndzjx])es$|(?<=sh)es$|(?<=ch)es$")
 SCORE_GAP = 0.15
+STRONG_SCORE = 0.5  # catalog scores: a name hit ~0.6+, a description-only hit ~0.3
 
 
 def stem(word: str) -> str:
@@ -34,19 +35,48 @@ def _words(text: str) -> list[str]:
     return [stem(w) for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in STOPWORDS]
 
 
-def match(query: str, name: str) -> tuple[float, bool]:
-    """(share of the query's words found in `name`, whether the name starts with the first of them)."""
+def match(query: str, name: str, similar: float = 80) -> tuple[float, bool]:
+    """(share of the query's words found in `name`, whether the name starts with the first of them).
+
+    Words count as found from a `similar` fuzzy ratio on (typos, "martiyo").
+    """
     wanted, have = _words(query), _words(name)
     if not wanted or not have:
         return 0.0, False
-    found = sum(1 for w in wanted if any(w == h or fuzz.ratio(w, h) >= 80 for h in have))
-    head = wanted[0] == have[0] or fuzz.ratio(wanted[0], have[0]) >= 80
+    found = sum(1 for w in wanted if any(w == h or fuzz.ratio(w, h) >= similar for h in have))
+    head = wanted[0] == have[0] or fuzz.ratio(wanted[0], have[0]) >= similar
     return found / len(wanted), head
 
 
+def relevant(query: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Results that surely answer `query`: it is in their name, or the catalog scored them high.
+
+    For a question that was not clearly about products a result found through its description
+    alone ("¿hacen instalaciones?" -> a cable "para instalaciones") or a look-alike word
+    ("contractors" -> "Adhesivo de contacto") is no answer.
+    """
+    out = []
+    for result in results:
+        try:
+            score = float(result.get("score", 0))
+        except (TypeError, ValueError):
+            score = 0.0
+        if score >= STRONG_SCORE or match(query, str(result.get("name", "")), similar=90)[0] >= 0.5:
+            out.append(result)
+    return out
+
+
 def top_matches(query: str, results: list[dict[str, Any]]) -> bool:
-    """True when the first result is what the customer named (for answering "how much is it")."""
-    return bool(results) and (len(results) == 1 or match(query, str(results[0].get("name", "")))[0] >= 0.99)
+    """True when the first result is what the customer named (for answering "how much is it").
+
+    A lone result counts only when it surely fits: "¿tienen sillas?" answered by a putty found
+    through a fuzzy word is listed as a find, never as "¡Sí! Tenemos…".
+    """
+    if not results:
+        return False
+    if match(query, str(results[0].get("name", "")))[0] >= 0.99:
+        return True
+    return len(results) == 1 and bool(relevant(query, results))
 
 
 def choose(query: str, results: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -17,12 +17,14 @@ from agent.confirm import classify_reply
 from agent.language import detect_language
 from agent.offline import contact
 from agent.offline.lexicon import (
+    BUSINESS_WORDS,
     CUES,
     KEYWORDS,
     MEETING_ACTIONS,
     OFF_TOPIC,
     ORDINALS,
     PRICE_ASK,
+    QUESTION_OPENER,
     STOCK_ASK,
     STOPWORDS,
     VOCABULARY,
@@ -34,7 +36,8 @@ from prompts import PromptStore
 
 INTENTS = (
     "greeting", "thanks", "goodbye", "smalltalk", "help", "product_query", "purchase", "quantity_change",
-    "knowledge", "meeting", "contact", "quote", "complaint", "human", "confirm", "decline", "fallback",
+    "knowledge", "question", "meeting", "contact", "quote", "complaint", "human", "confirm", "decline",
+    "fallback",
 )  # fmt: skip
 # On equal scores the earlier, more specific intent wins.
 PRIORITY = (
@@ -42,6 +45,7 @@ PRIORITY = (
     "product_query", "help", "smalltalk", "goodbye", "thanks", "greeting",
 )  # fmt: skip
 CLEAR = 2.5  # a score from here on beats a bare yes/no reading
+REROUTABLE = ("product_query", "fallback", "greeting")  # weak or generic readings a question overrides
 _GIBBERISH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
 _COMMON = STOPWORDS | {"estaba", "estaban", "estamos", "hacer", "quiero", "gracias"}
 
@@ -63,6 +67,7 @@ class Understanding:
     topic: str | None = None
     lead: dict[str, str] = field(default_factory=dict)
     greeted: bool = False
+    about_business: bool = False  # names something about the business itself ("dueño", "loyalty program")
     scores: dict[str, float] = field(default_factory=dict)
 
 
@@ -146,14 +151,20 @@ def understand(text: str, prompts: PromptStore, default_lang: str = "es") -> Und
     text = (text or "").strip()
     lang = detect_language(text, default_lang)
     ev, scores = _evidence(text, lang)
+    cued = scores["product_query"] > 0  # a product cue ("tenés", "do you have", "cuánto"), not a bare noun
     _structural(scores, ev)
     intent = _decide(scores, ev, text, prompts)
+    content = ev.content
+    if intent in REROUTABLE and _asks_about_business(ev, cued):
+        intent = "question"
+        content = _product_words(ev)
 
     result = Understanding(
         intent=intent, lang=lang, text=text, scores=scores, ordinal=ev.ordinal, lead=ev.lead
     )
     result.greeted = scores["greeting"] > 0 and intent != "greeting"
-    result.query = _query(text, ev.content)
+    result.about_business = any(_about_business(t) for t in ev.content)
+    result.query = _query(text, content)
     result.asks_price = bool(PRICE_ASK.search(ev.norm))
     result.asks_stock = bool(STOCK_ASK.search(ev.norm))
     if intent in ("purchase", "quantity_change", "quote"):
@@ -209,6 +220,42 @@ def _decide(scores: dict[str, float], ev: _Evidence, text: str, prompts: PromptS
     if reply != "other":
         return reply
     return best if scores[best] > 0 else "fallback"
+
+
+def _about_business(token: Token) -> bool:
+    word = token.norm
+    return word in BUSINESS_WORDS or word.endswith("'s") and word[:-2] in BUSINESS_WORDS
+
+
+def _asks_about_business(ev: _Evidence, cued: bool) -> bool:
+    """A question that is not clearly about products: the documents should answer it first.
+
+    "¿cuál es el CUIT del dueño?", "what's the owner's name?", "do you have a loyalty program?".
+    With a product cue ("tenés", "do you have", "cuánto sale") it takes the nouns, or the first of
+    them, being about the business; without one, a question's opening words or a business noun
+    ("nombre del dueño?"). The catalog is still searched next for any other noun, so a product
+    that starts with such a word is found all the same.
+    A bare noun ("martillo?"), a product named after a cue ("do you have paint?") and off-topic or
+    empty questions ("what's 2+2?") keep their reading.
+    """
+    content = [t for t in ev.content if not _GIBBERISH.search(t.norm)]
+    if not content or OFF_TOPIC.search(ev.norm):
+        return False
+    business = [t for t in content if _about_business(t)]
+    if cued:  # every noun about the business, or the first one ("¿tienen descuento para jubilados?")
+        return len(business) == len(content) or _about_business(content[0])
+    return bool(business) or bool(QUESTION_OPENER.search(ev.norm))
+
+
+def _product_words(ev: _Evidence) -> list[Token]:
+    """What of a question could still name a product: not its opening words, not business nouns."""
+    opener = QUESTION_OPENER.search(ev.norm)
+    skip, pos = set(), 0
+    for token in ev.tokens:
+        if opener and pos < opener.end():
+            skip.add(token.start)
+        pos += len(token.norm) + 1
+    return [t for t in ev.content if t.start not in skip and not _about_business(t)]
 
 
 def _query(text: str, content: list[Token]) -> str:

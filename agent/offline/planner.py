@@ -27,17 +27,21 @@ class Planner:
     def __init__(self, turn: Turn, prompts: PromptStore, tools: set[str]) -> None:
         self.turn = turn
         self.tools = tools
+        self.reason = ""  # why a hand-over happens, when it is not the customer's own words
         default = str(turn.facts.get("language") or "es")
         lang = detect_language(turn.human, default) if turn.human else default
         self.u: Understanding = understand(turn.human, prompts, lang)
         self.u.lang = lang
         self.say = Renderer(prompts, lang, turn.facts)
         self._follow_up(prompts, lang)
+        self._accept_offer()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
         u, turn = self.u, self.turn
-        weak = u.scores.get(u.intent, 0) < 2.5 and u.intent in ("product_query", "fallback")
+        weak = u.scores.get(u.intent, 0) < 2.5 and u.intent in ("product_query", "fallback", "question")
+        if u.intent == "question" and (u.about_business or not u.query):
+            return  # "¿cuál es el CUIT?" is a new question, "¿cuál es el de goma?" picks a product
         if not weak or not turn.previous_human or "register_sale" in turn.previous_tools:
             return
         if u.intent == "fallback" and u.ordinal is None:
@@ -46,6 +50,15 @@ class Planner:
         if before.intent in BUYING and "search_products" in turn.previous_tools:
             u.intent = "purchase"
             u.quantity = u.quantity or before.quantity
+
+    def _accept_offer(self) -> None:
+        """A yes to our "shall I pass you to a person?" (after a question we could not answer) hands over."""
+        u, turn = self.u, self.turn
+        if u.intent != "confirm" or turn.pending or not turn.previous_reply:
+            return
+        if any(offer in turn.previous_reply for offer in self.say.offers()):
+            u.intent = "human"
+            self.reason = f"question the documents do not answer: {turn.previous_human}"
 
     def step(self) -> Step:
         if not self.turn.human:
@@ -127,6 +140,14 @@ class Planner:
     def _on_knowledge(self) -> Step:
         return self._tool("search_knowledge", question=self.u.text)
 
+    def _on_question(self) -> Step:
+        """Not clearly about products: the documents first (the catalog comes next, see Composer)."""
+        if "search_knowledge" in self.tools:
+            return Step(calls=[call("search_knowledge", question=self.u.text)])
+        if self.u.query and "search_products" in self.tools:
+            return Step(calls=[call("search_products", query=self.u.query, limit=5)])
+        return Step(self.say.unknown(offer="handoff_to_human" in self.tools))
+
     def _on_meeting(self) -> Step:
         u, pending = self.u, self.turn.pending or {}
         action = u.action
@@ -166,5 +187,5 @@ class Planner:
     def _on_human(self) -> Step:
         if "handoff_to_human" not in self.tools:
             return Step(self.say.say("handoff_unavailable"))
-        reason = f"customer asked for a human: {self.u.text}"[:500]
+        reason = (self.reason or f"customer asked for a human: {self.u.text}")[:500]
         return Step(self.say.handoff(complaint=False), [call("handoff_to_human", reason=reason)])

@@ -154,15 +154,31 @@ class Renderer:
 
     # -- knowledge, meetings, leads, handoff -----------------------------------------
 
-    def knowledge(self, data: dict[str, Any]) -> str:
+    def knowledge(self, data: dict[str, Any], offer: bool = False) -> str:
         answer = str(data.get("answer") or "").strip()
         if not data.get("found") or not answer:
-            return self.say("knowledge_missing")
+            return self.unknown(offer)
         if len(answer) > MAX_ANSWER:
             cut = answer[:MAX_ANSWER]
             answer = cut[: cut.rfind(". ") + 1] if ". " in cut else cut.rstrip() + "…"
         source = data.get("source")
         return self.say("knowledge_answer", source=source, answer=answer) if source else answer
+
+    def unknown(self, offer: bool) -> str:
+        """The honest reply to a question nothing answers; with `offer`, asking to pass it to a person."""
+        text = self.say("knowledge_missing")
+        if offer and self.prompts.has("offline.offer_handoff", self.lang):
+            text = f"{text} {self.say('offer_handoff')}"
+        return text
+
+    def offers(self) -> list[str]:
+        """The hand-over offer in every language it may have been made in."""
+        langs = dict.fromkeys([self.lang, str(self.facts.get("language") or ""), "es", "en"])
+        return [
+            self.prompts.text("offline.offer_handoff", lang)
+            for lang in langs
+            if lang and self.prompts.has("offline.offer_handoff", lang)
+        ]
 
     def meeting(self, data: dict[str, Any]) -> str:
         """A meeting result; the tool's own `say` sentence when it is in the reply's language."""

@@ -37,6 +37,7 @@ class Turn:
     awaiting_tools: bool = False  # the last message is our tool call, with no result yet
     previous_human: str = ""  # the customer's message before `human`, if still in the window
     previous_tools: list[str] = field(default_factory=list)  # tools called while answering it
+    previous_reply: str = ""  # what we answered to it (the last words-only AI message before `human`)
 
     @property
     def focus(self) -> list[dict[str, Any]]:
@@ -90,6 +91,8 @@ def read_turn(messages: Sequence[BaseMessage]) -> Turn:
         for message in messages[before + 1 : start]:
             if isinstance(message, AIMessage):
                 turn.previous_tools += [c["name"] for c in message.tool_calls]
+                if not message.tool_calls and text_of(message).strip():
+                    turn.previous_reply = text_of(message).strip()
     calls: dict[str, ToolResult] = {}
     last_ids: list[str] = []
     for message in messages[start + 1 :]:
