@@ -161,7 +161,8 @@ class AgentRuntime:
         self._inflight += 1
         self._idle.clear()
         try:
-            async with self._locks(f"{msg.channel}:{msg.chat_id}"):
+            key = f"{msg.channel}:{msg.chat_id}"
+            async with self._locks(key), self.repos.db.conversation_lock(f"{self.repos.business_id}:{key}"):
                 return await self._handle_locked(msg)
         finally:
             self._inflight -= 1

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -73,6 +73,8 @@ class Database:
         # SQLite has one writer; serialising our own writes avoids busy retries.
         self.write_lock = asyncio.Lock() if self.is_sqlite else None
         # The per-turn writes run whole in one thread hop on SQLite (see `write`).
+        # Session-level advisory locks hold a connection for a whole turn: their own pool.
+        self.lock_engine = None if self.is_sqlite else create_async_engine(url, pool_size=20, max_overflow=200)
         self._writer: ThreadPoolExecutor | None = None
         self._sync_engine: Engine | None = None
         if self.is_sqlite:
@@ -87,6 +89,8 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.lock_engine is not None:
+            await self.lock_engine.dispose()
         if self._writer is not None and self._sync_engine is not None:
             await asyncio.get_running_loop().run_in_executor(self._writer, self._sync_engine.dispose)
             self._writer.shutdown(wait=True)
@@ -114,6 +118,24 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def conversation_lock(self, key: str) -> AsyncIterator[None]:
+        """Serialize turns of one conversation across replicas (PostgreSQL advisory lock).
+
+        On SQLite there is one daemon per database, and the runtime's
+        in-process FIFO lock is enough, so this is a no-op there.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        async with self.lock_engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), {"k": key})
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key})
+                await conn.commit()
 
     @asynccontextmanager
     async def core(self) -> AsyncIterator[AsyncConnection]:

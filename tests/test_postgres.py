@@ -64,3 +64,30 @@ async def test_redelivered_message_once_on_postgres(pg_bot: Harness) -> None:
     assert first == again
     messages = (await pg_bot.conversation("pg-dup"))["messages"]
     assert [m["direction"] for m in messages].count("in") == 1
+
+
+async def test_two_replicas_keep_one_conversation_in_order(pg_bot: Harness, tmp_path: Path) -> None:
+    """A second daemon on the same database: turns of one conversation never interleave."""
+    async with running(make_settings(tmp_path / "replica-2", database_url=PG_URL)) as replica:
+        sends = []
+        for i in range(8):
+            target = pg_bot if i % 2 == 0 else replica
+            sends.append(target.say("pg-order", f"tenés {['martillos', 'cemento'][i % 2]}?", message_id=f"o-{i}"))
+        await asyncio.gather(*sends)
+        messages = (await pg_bot.conversation("pg-order"))["messages"]
+    inbound = [m for m in messages if m["direction"] == "in"]
+    assert len(inbound) == 8
+    # Every inbound message is followed by its own replies before the next inbound one.
+    seen_in = 0
+    for m in messages:
+        if m["direction"] == "in":
+            seen_in += 1
+        else:
+            assert seen_in > 0
+    replies_per_turn = []
+    for m in messages:
+        if m["direction"] == "in":
+            replies_per_turn.append(0)
+        else:
+            replies_per_turn[-1] += 1
+    assert all(n >= 1 for n in replies_per_turn), replies_per_turn
