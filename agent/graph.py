@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -55,6 +54,3 @@ def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver | None) -> Compi
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer)
 
-
-def make_nodes(model: BaseChatModel, fallback: BaseChatModel | None, *, timeout_s: float, attempts: int) -> Nodes:
-    return Nodes(model, fallback, timeout_s=timeout_s, attempts=attempts)

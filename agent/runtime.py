@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -349,8 +349,6 @@ class AgentRuntime:
         """A platform's delivery report; never downgrades (read stays read)."""
         await self.repos.messages.advance_delivery(channel, channel_message_id, status, error)
 
-    def run_later(self, fn: Callable[[], Awaitable[Any]], *, name: str) -> asyncio.Task[Any]:
-        return self.track(fn(), name=name)
 
 
 def public_message(m: Message) -> dict[str, Any]:

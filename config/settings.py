@@ -73,7 +73,6 @@ class Settings(BaseSettings):
     demo_catalog: bool = Field(True, validation_alias=_env("BOT_DEMO_CATALOG"))
     log_level: str = Field("INFO", validation_alias=_env("BOT_LOG_LEVEL"))
     turn_timeout_s: float = Field(60.0, validation_alias=_env("BOT_TURN_TIMEOUT"))
-    history_limit: int = Field(16, validation_alias=_env("BOT_HISTORY_LIMIT"))
 
     llm_provider: Literal["offline", "openai", "gemini"] | None = Field(
         None, validation_alias=_env("BOT_LLM_PROVIDER")

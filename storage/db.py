@@ -13,7 +13,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -136,16 +135,6 @@ class Database:
             finally:
                 await conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key})
                 await conn.commit()
-
-    @asynccontextmanager
-    async def core(self) -> AsyncIterator[AsyncConnection]:
-        """A Core (no ORM) write transaction, for hot paths; same locking as `transaction`."""
-        if self.write_lock is None:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self.write_lock, self.engine.begin() as conn:
-            yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -376,27 +376,6 @@ class MessageRepo:
             s.add(msg)
         return msg
 
-    async def add_replies(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]]) -> list[Message]:
-        """Store a turn's replies and mark the inbound message done, in one transaction."""
-        out = [
-            Message(
-                business_id=self.business_id,
-                conversation_id=conv.id,
-                channel=conv.channel,
-                direction="out",
-                author="bot",
-                text=r["text"],
-                payload={"buttons": r["buttons"]} if r.get("buttons") else None,
-                reply_to_id=inbound_id,
-                delivery_status="queued",
-            )
-            for r in replies
-        ]
-        async with self.db.transaction() as s:
-            s.add_all(out)
-            await s.execute(update(Message).where(Message.id == inbound_id).values(turn_status="done", error=None))
-        return out
-
     async def set_turn_status(self, message_id: int, status: str, error: str | None = None) -> None:
         async with self.db.transaction() as s:
             await s.execute(update(Message).where(Message.id == message_id).values(turn_status=status, error=error))
