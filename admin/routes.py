@@ -90,10 +90,7 @@ async def search_products(request: web.Request) -> web.Response:
 # -- conversations ----------------------------------------------------------------
 
 async def get_conversation(request: web.Request) -> web.Response:
-    deps = _deps(request)
-    conv = await deps.repos.conversations.get(request.match_info["channel"], request.match_info["chat_id"])
-    if conv is None:
-        return bad_request(404, "no such conversation")
+    deps, conv = await _conversation(request)
     return web.json_response(await conversation_detail(deps.repos, conv, deps.config.current.tz))
 
 

@@ -34,6 +34,7 @@ from channels.base import Button, Channel, ChannelRegistry, InboundMessage, Outb
 from channels.metrics import SEND_FAILURES, SENDS
 from config.store import ConfigStore
 from storage.models import Conversation, Message, Turn
+from tools import TOOLS
 from tools.context import Services, ToolContext
 
 log = logging.getLogger(__name__)
@@ -265,18 +266,12 @@ class AgentRuntime:
         """A shared contact goes to the conversation's lead (phone and name)."""
         contact = msg.contact
         assert contact is not None
-        lead_tool = self._tool("qualify_lead")
+        lead_tool = TOOLS.get("qualify_lead")
         if lead_tool is not None and ctx.config.tool_enabled("qualify_lead"):
             args = {"name": contact.full_name, "phone": contact.phone, "email": contact.email}
             await lead_tool({k: v for k, v in args.items() if v}, ctx)
         name_part = f" ({contact.full_name})" if contact.full_name else ""
         return ctx.prompts.text("messages.contact_received", ctx.language, name_part=name_part)
-
-    @staticmethod
-    def _tool(name: str):
-        from tools import TOOLS
-
-        return TOOLS.get(name)
 
     def _turn_record(self, conv: Conversation, inbound_id: int, latency: float, usage: dict[str, Any],
                      error: str | None) -> Turn:

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-SYMBOLS = {"ARS": "$", "USD": "US$", "EUR": "€", "MXN": "$", "CLP": "$", "UYU": "$", "COP": "$", "PEN": "S/"}
+SYMBOLS = {
+    "ARS": "$", "MXN": "$", "CLP": "$", "COP": "$", "UYU": "$", "USD": "US$", "EUR": "€", "BRL": "R$",
+    "PEN": "S/ ", "GBP": "£", "PYG": "₲", "BOB": "Bs ",
+}  # fmt: skip
 
 
-def format_money(amount: Decimal | float | str, currency: str, lang: str) -> str:
+def symbol(currency: str) -> str:
+    code = currency.upper()
+    return SYMBOLS.get(code, code + " ")
+
+
+def format_amount(value: Any, lang: str) -> str:
+    """12500 -> "12.500" (es) / "12,500" (en); cents only when there are any."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    cents = number != number.to_integral_value()
+    text = f"{number:,.2f}" if cents else f"{number:,.0f}"
+    if lang == "en":
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def format_money(amount: Any, currency: str, lang: str) -> str:
     """`$12.500` / `$12.500,50` in Spanish, `$12,500` / `$12,500.50` in English."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    whole, cents = divmod(abs(value), 1)
-    grouped = f"{int(whole):,}"
-    frac = f"{int(cents * 100):02d}"
-    if lang == "es":
-        grouped = grouped.replace(",", ".")
-        text = grouped if frac == "00" else f"{grouped},{frac}"
-    else:
-        text = grouped if frac == "00" else f"{grouped}.{frac}"
-    sign = "-" if value < 0 else ""
-    return f"{sign}{SYMBOLS.get(currency.upper(), currency.upper() + ' ')}{text}"
+    text = format_amount(amount, lang)
+    if text.startswith("-"):
+        return f"-{symbol(currency)}{text[1:]}"
+    return f"{symbol(currency)}{text}"

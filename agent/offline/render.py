@@ -11,26 +11,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from prompts import PromptStore
+from tools.money import format_amount, symbol
 
-SYMBOLS = {
-    "ARS": "$", "MXN": "$", "CLP": "$", "COP": "$", "UYU": "$", "USD": "US$", "EUR": "€", "BRL": "R$",
-    "PEN": "S/ ", "GBP": "£", "PYG": "₲", "BOB": "Bs ",
-}  # fmt: skip
 MAX_LISTED = 5
 MAX_ANSWER = 700
-
-
-def format_amount(value: Any, lang: str) -> str:
-    """12500 -> "12.500" (es) / "12,500" (en); cents only when there are any."""
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    cents = number != number.to_integral_value()
-    text = f"{number:,.2f}" if cents else f"{number:,.0f}"
-    if lang == "en":
-        return text
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
 class Renderer:
@@ -51,7 +35,7 @@ class Renderer:
         code = (currency or self.currency).upper()
         return self.say(
             "money",
-            symbol=SYMBOLS.get(code, code + " "),
+            symbol=symbol(code),
             amount=format_amount(value, self.lang),
             currency=code,
         )
