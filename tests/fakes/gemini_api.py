@@ -1,4 +1,4 @@
-"""A fake Gemini API (Generative Language v1beta) on 127.0.0.1 for tests.
+"""A fake Gemini API (Generative Language v1 and v1beta) on 127.0.0.1 for tests.
 
 `ChatGoogleGenerativeAI(base_url=fake.base_url, google_api_key=...)` sends
 `POST /v1beta/models/{model}:generateContent` (header `x-goog-api-key`) for
@@ -101,7 +101,7 @@ class FakeGemini(FakeLLMServer):
             return gemini_error(400, "Invalid JSON payload received.")
         self.requests.append(body)
         self.models.append(model)
-        if request.match_info["version"] != "v1beta" or method not in (
+        if request.match_info["version"] not in ("v1", "v1beta") or method not in (
             "generateContent",
             "streamGenerateContent",
         ):
