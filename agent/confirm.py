@@ -11,7 +11,6 @@ negative with a reason ("no, está muy caro") still declines.
 
 from __future__ import annotations
 
-import functools
 from typing import Literal
 
 from agent.offline.numbers import word_number
@@ -35,18 +34,16 @@ _MODIFIERS = {chr(c) for c in range(0x1F3FB, 0x1F400)}
 
 
 def _phrases(prompts: PromptStore, key: str) -> list[tuple[str, ...]]:
-    return _compile(tuple(str(p) for p in prompts.words(f"confirm.{key}")))
+    """Tokenized phrase list, longest first; recomputed when the prompt files change."""
+    def compile_() -> list[tuple[str, ...]]:
+        out = []
+        for phrase in prompts.words(f"confirm.{key}"):
+            words = tuple(collapse(t.norm) for t in tokenize(str(phrase), expand=False))
+            if words:
+                out.append(words)
+        return sorted(set(out), key=len, reverse=True)
 
-
-@functools.lru_cache(maxsize=64)
-def _compile(phrases: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Tokenized phrase list; cached by content, so an owner's edit is picked up at once."""
-    out = []
-    for phrase in phrases:
-        words = tuple(collapse(t.norm) for t in tokenize(str(phrase), expand=False))
-        if words:
-            out.append(words)
-    return sorted(set(out), key=len, reverse=True)
+    return prompts.derived(("confirm", key), compile_)
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:

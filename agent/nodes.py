@@ -1,4 +1,8 @@
-"""The graph's nodes: confirm a pending action, call the model, run tools, respond.
+"""The graph's nodes: confirm a pending action, call the model, run tools.
+
+Each node says where the turn goes next (`Command(goto=...)`), and the node
+that ends a turn also writes its replies (`respond`): a turn is one to three
+graph steps, not a separate step per routing decision.
 
 Nodes get their per-turn dependencies from `Runtime.context` (a
 `ToolContext`) and the chat models from the `Nodes` object built once in
@@ -9,11 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langgraph.graph import END
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from agent.confirm import classify_reply
 from agent.models import ainvoke_with_retries, model_name
@@ -65,25 +71,27 @@ class Nodes:
 
     # -- confirmation --------------------------------------------------------
 
-    async def confirm(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
-        """Deterministic: only an explicit yes commits the pending action."""
+    async def confirm(
+        self, state: ConversationState, runtime: Runtime[ToolContext]
+    ) -> Command[Literal["agent", "__end__"]]:
+        """Deterministic: only an explicit yes commits the pending action; anything else goes to the model."""
         ctx = runtime.context
         pending = state["pending"] or {}
         inbound = state.get("inbound") or {}
         verdict = classify_reply(inbound.get("text", ""), inbound.get("button_payload"), ctx.prompts)
         handler = PENDING_HANDLERS[pending["kind"]]
         if verdict == "other":
-            return {"offer_fresh": False}
+            return Command(goto="agent", update={"offer_fresh": False})
         if verdict == "decline":
             text, renewed = handler.decline(ctx, pending), None
         else:
             text, renewed = await handler.commit(ctx, pending)
-        return {
+        return Command(goto=END, update={
             "pending": renewed,
             "offer_fresh": renewed is not None,
             "messages": [AIMessage(text)],
             "replies": [_reply(text, ctx, buttons=renewed is not None)],
-        }
+        })
 
     # -- model ---------------------------------------------------------------
 
@@ -111,8 +119,16 @@ class Nodes:
         }
         return SystemMessage(text, additional_kwargs={"mostrador": facts})
 
-    async def agent(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
+    async def agent(self, state: ConversationState, runtime: Runtime[ToolContext]) -> Command[Literal["tools", "__end__"]]:
+        """One model step: tool calls go to the tools node, an answer ends the turn."""
         ctx = runtime.context
+        update = await self._model_step(state, ctx)
+        steps = update["steps"]
+        if getattr(update["messages"][-1], "tool_calls", None) and steps < MAX_STEPS:
+            return Command(goto="tools", update=update)
+        return Command(goto=END, update={**update, **respond(state, update, ctx)})
+
+    async def _model_step(self, state: ConversationState, ctx: ToolContext) -> dict[str, Any]:
         names = [n for n in TOOLS if ctx.config.tool_enabled(n)]
         schemas = [TOOLS[n].openai_schema() for n in names]
         messages = [self._system(state, ctx, names), *state["messages"]]
@@ -143,9 +159,15 @@ class Nodes:
 
     # -- tools ---------------------------------------------------------------
 
-    async def tools(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
-        """Run the last AI message's tool calls with server-side checks."""
-        ctx = runtime.context
+    async def tools(self, state: ConversationState, runtime: Runtime[ToolContext]) -> Command[Literal["agent", "__end__"]]:
+        """Run the last AI message's tool calls; a fresh offer or a hand-over ends the turn with our own words."""
+        update = await self._run_tools(state, runtime.context)
+        if update.get("offer_fresh") or update.get("handoff") or state.get("handoff"):
+            return Command(goto=END, update={**update, **respond(state, update, runtime.context)})
+        return Command(goto="agent", update=update)
+
+    async def _run_tools(self, state: ConversationState, ctx: ToolContext) -> dict[str, Any]:
+        """The last AI message's tool calls, run with server-side checks."""
         last = state["messages"][-1]
         results: list[ToolMessage] = []
         update: dict[str, Any] = {}
@@ -176,28 +198,25 @@ class Nodes:
         update["tool_calls"] = [*(state.get("tool_calls") or []), *(c["name"] for c in calls)]
         return update
 
-    # -- respond -------------------------------------------------------------
-
-    async def respond(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
-        """Turn the outcome into replies; an offer's wording is ours, never the model's."""
-        ctx = runtime.context
-        pending = state.get("pending")
-        if pending and state.get("offer_fresh"):
-            text = PENDING_HANDLERS[pending["kind"]].offer(ctx, pending)
-            return {"messages": [AIMessage(text)], "replies": [_reply(text, ctx, buttons=True)]}
-        text = _turn_text(state["messages"])
-        if not text:
-            text = ctx.prompts.text("messages.empty_reply", ctx.language)
-            out: dict[str, Any] = {"messages": [AIMessage(text)]}
-        else:
-            out = {}
-        if state.get("handoff"):
-            handoff_text = ctx.prompts.text("messages.handoff", ctx.language)
-            if handoff_text not in text:
-                text = f"{text}\n\n{handoff_text}" if text else handoff_text
-        out["replies"] = [_reply(text, ctx)]
-        out["pending"] = None if not state.get("offer_fresh") else pending
-        return out
+def respond(state: ConversationState, update: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    """The turn's replies, from the state as `update` leaves it; an offer's wording is ours, never the model's."""
+    pending = update["pending"] if "pending" in update else state.get("pending")
+    offer_fresh = update.get("offer_fresh", state.get("offer_fresh"))
+    if pending and offer_fresh:
+        text = PENDING_HANDLERS[pending["kind"]].offer(ctx, pending)
+        return {"messages": [*update.get("messages", []), AIMessage(text)], "replies": [_reply(text, ctx, buttons=True)]}
+    messages = [*state["messages"], *update.get("messages", [])]
+    out: dict[str, Any] = {"pending": None}  # an offer not accepted now lapses
+    text = _turn_text(messages)
+    if not text:
+        text = ctx.prompts.text("messages.empty_reply", ctx.language)
+        out["messages"] = [*update.get("messages", []), AIMessage(text)]
+    if update.get("handoff") or state.get("handoff"):
+        handoff_text = ctx.prompts.text("messages.handoff", ctx.language)
+        if handoff_text not in text:
+            text = f"{text}\n\n{handoff_text}" if text else handoff_text
+    out["replies"] = [_reply(text, ctx)]
+    return out
 
 
 def _turn_text(messages: list[AnyMessage]) -> str:

@@ -33,7 +33,7 @@ from agent.language import detect_language
 from channels.base import Button, Channel, ChannelRegistry, InboundMessage, OutboundMessage, SendResult
 from channels.metrics import SEND_FAILURES, SENDS
 from config.store import ConfigStore
-from storage.models import Conversation, Message, Turn
+from storage.models import Conversation, Message
 from tools import TOOLS
 from tools.context import Services, ToolContext
 
@@ -274,17 +274,15 @@ class AgentRuntime:
         return ctx.prompts.text("messages.contact_received", ctx.language, name_part=name_part)
 
     def _turn_record(self, conv: Conversation, inbound_id: int, latency: float, usage: dict[str, Any],
-                     error: str | None) -> Turn:
+                     error: str | None) -> dict[str, Any]:
         model = str(usage.get("model", ""))
         tokens_in, tokens_out = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
         if model:
             metrics.MODEL_TOKENS.labels(model, "input").inc(tokens_in)
             metrics.MODEL_TOKENS.labels(model, "output").inc(tokens_out)
-        return Turn(
-            business_id=self.repos.business_id, conversation_id=conv.id, inbound_message_id=inbound_id,
-            model=model, latency_ms=int(latency * 1000), input_tokens=tokens_in, output_tokens=tokens_out,
-            error=error,
-        )
+        return {"conversation_id": conv.id, "inbound_message_id": inbound_id, "model": model,
+                "latency_ms": int(latency * 1000), "input_tokens": tokens_in, "output_tokens": tokens_out,
+                "error": error}
 
     # -- sending ---------------------------------------------------------------------
 

@@ -17,14 +17,17 @@ import logging
 import re
 import string
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 log = logging.getLogger(__name__)
 FALLBACK_LANGUAGE = "es"
+DERIVED_LIMIT = 2048
+T = TypeVar("T")
 _FORMATTER = string.Formatter()
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z]{2})?$")
 
@@ -78,6 +81,7 @@ class PromptStore:
         self._mtimes: dict[Path, float] = {}
         self._checked = 0.0
         self._counter = 0
+        self._derived: OrderedDict[Hashable, Any] = OrderedDict()
         self.reload()
 
     # -- loading -----------------------------------------------------------
@@ -100,6 +104,7 @@ class PromptStore:
                 for key, value in _flatten(yaml.safe_load(content) or {}).items():
                     texts[(f"{stem}.{key}", lang)] = value
         self._prompts, self._texts, self._mtimes = prompts, texts, mtimes
+        self._derived = OrderedDict()
         self._checked = time.monotonic()
 
     async def refresh(self) -> None:
@@ -114,6 +119,22 @@ class PromptStore:
                 self._mtimes = mtimes  # retried once the file changes again
                 log.error("prompt file edit refused, keeping the running version: %s", exc)
         self._checked = time.monotonic()
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A value computed from the loaded files (a parsed word list, an analysed message).
+
+        Kept until the files change, least recently used first out past
+        DERIVED_LIMIT entries; callers must treat the value as read-only.
+        """
+        try:
+            self._derived.move_to_end(key)
+            return self._derived[key]
+        except KeyError:
+            pass
+        value = self._derived[key] = compute()
+        if len(self._derived) > DERIVED_LIMIT:
+            self._derived.popitem(last=False)
+        return value
 
     # -- lookups -------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.appointments import AppointmentRepo
@@ -248,6 +249,47 @@ class ConversationRepo:
             return (await s.execute(q)).scalar_one()
 
 
+class _TurnStatements:
+    """The statements every turn runs, built once: SQLAlchemy compiles and caches each a single time.
+
+    Building `insert(...).values(**row)` per call costs more CPU than SQLite
+    spends executing it; bound parameters keep these statements constant.
+    """
+
+    def __init__(self, upsert: Any) -> None:
+        c, m = CONVERSATIONS.c, MESSAGES.c
+        stmt = upsert(CONVERSATIONS).values(
+            business_id=bindparam("business_id"), channel=bindparam("channel"), chat_id=bindparam("chat_id"),
+            status="bot", needs_attention=False, created_at=bindparam("now"), updated_at=bindparam("now"),
+            last_inbound_at=bindparam("now"), customer_name=bindparam("customer_name"),
+        )
+        self.upsert_conversation = stmt.on_conflict_do_update(
+            index_elements=["business_id", "channel", "chat_id"],
+            set_={"last_inbound_at": stmt.excluded.last_inbound_at, "updated_at": stmt.excluded.updated_at,
+                  "customer_name": func.coalesce(c.customer_name, stmt.excluded.customer_name)},
+        ).returning(*CONVERSATIONS.c)
+        self.set_language = update(CONVERSATIONS).where(c.id == bindparam("conversation_id")).values(
+            language=bindparam("language")
+        )
+        inbound_cols = ("business_id", "conversation_id", "channel", "direction", "author", "turn_status",
+                        "channel_message_id", "created_at", "kind", "text", "payload")
+        self.insert_inbound = (
+            upsert(MESSAGES).values({k: bindparam(k) for k in inbound_cols})
+            .on_conflict_do_nothing().returning(m.id)
+        )
+        self.find_inbound = select(MESSAGES).where(
+            m.business_id == bindparam("business_id"), m.channel == bindparam("channel"), m.direction == "in",
+            m.channel_message_id == bindparam("channel_message_id"),
+        )
+        reply_cols = ("business_id", "conversation_id", "channel", "direction", "author", "kind", "text", "payload",
+                      "reply_to_id", "delivery_status", "created_at")
+        self.insert_reply = insert(MESSAGES).values({k: bindparam(k) for k in reply_cols}).returning(m.id)
+        self.insert_turn = insert(TURNS).values({k: bindparam(k) for k in TURNS.c.keys() if k != "id"})
+        self.finish_inbound = update(MESSAGES).where(m.id == bindparam("message_id")).values(
+            turn_status=bindparam("turn_status"), error=bindparam("error")
+        )
+
+
 class MessageRepo:
     def __init__(self, db: Database, business_id: str) -> None:
         self.db = db
@@ -301,40 +343,36 @@ class MessageRepo:
             self._begin_sync, channel, chat_id, channel_message_id, now, language, sender_name, fields
         )
 
+    @functools.cached_property
+    def _turn_statements(self) -> _TurnStatements:
+        return _TurnStatements(_dialect_insert(self.db))
+
     def _begin_sync(self, conn: Connection, channel: str, chat_id: str, channel_message_id: str, now: datetime,
                     language: Callable[[Conversation], str], sender_name: str | None,
                     fields: dict[str, Any]) -> tuple[Conversation, Message, bool]:
-        upsert = _dialect_insert(self.db)
-        new = {"business_id": self.business_id, "channel": channel, "chat_id": chat_id, "status": "bot",
-               "needs_attention": False, "created_at": now, "updated_at": now, "last_inbound_at": now,
-               "customer_name": sender_name}
-        stmt = upsert(CONVERSATIONS).values(**new)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["business_id", "channel", "chat_id"],
-            set_={"last_inbound_at": now, "updated_at": now,
-                  "customer_name": func.coalesce(CONVERSATIONS.c.customer_name, stmt.excluded.customer_name)},
-        ).returning(*CONVERSATIONS.c)
-        conv = Conversation(**conn.execute(stmt).mappings().one())
+        st = self._turn_statements
+        conv = Conversation(**conn.execute(st.upsert_conversation, {
+            "business_id": self.business_id, "channel": channel, "chat_id": chat_id, "now": now,
+            "customer_name": sender_name,
+        }).mappings().one())
         lang = language(conv)
         if lang != conv.language:
-            conn.execute(update(CONVERSATIONS).where(CONVERSATIONS.c.id == conv.id).values(language=lang))
+            conn.execute(st.set_language, {"conversation_id": conv.id, "language": lang})
             conv.language = lang
         values = {"business_id": self.business_id, "conversation_id": conv.id, "channel": channel,
                   "direction": "in", "author": "customer", "turn_status": "pending",
-                  "channel_message_id": channel_message_id, "created_at": now, **fields}
-        inserted = conn.execute(
-            upsert(MESSAGES).values(**values).on_conflict_do_nothing().returning(MESSAGES.c.id)
-        ).scalar_one_or_none()
+                  "channel_message_id": channel_message_id, "created_at": now, "kind": "text", "text": "",
+                  "payload": None, **fields}
+        inserted = conn.execute(st.insert_inbound, values).scalar_one_or_none()
         if inserted is not None:
             return conv, Message(id=inserted, **values), True
-        prior = conn.execute(select(MESSAGES).where(
-            MESSAGES.c.business_id == self.business_id, MESSAGES.c.channel == channel,
-            MESSAGES.c.direction == "in", MESSAGES.c.channel_message_id == channel_message_id,
-        )).mappings().one()
+        prior = conn.execute(st.find_inbound, {
+            "business_id": self.business_id, "channel": channel, "channel_message_id": channel_message_id,
+        }).mappings().one()
         return conv, Message(**prior), False
 
     async def finish_turn(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]], *,
-                          error: str | None, turn: Turn) -> list[Message]:
+                          error: str | None, turn: dict[str, Any]) -> list[Message]:
         """One transaction after a turn: the replies, the inbound's final status and the turn record."""
         now = utcnow()
         rows = [
@@ -344,19 +382,17 @@ class MessageRepo:
              "delivery_status": "queued", "created_at": now}
             for r in replies
         ]
-        return await self.db.write(self._finish_sync, rows, inbound_id, error, turn.model_dump(exclude={"id"}))
+        turn = {"business_id": self.business_id, "created_at": now, **turn}
+        return await self.db.write(self._finish_sync, rows, inbound_id, error, turn)
 
-    @staticmethod
-    def _finish_sync(conn: Connection, rows: list[dict[str, Any]], inbound_id: int, error: str | None,
+    def _finish_sync(self, conn: Connection, rows: list[dict[str, Any]], inbound_id: int, error: str | None,
                      turn: dict[str, Any]) -> list[Message]:
-        out: list[Message] = []
-        if rows:
-            ids = conn.execute(insert(MESSAGES).values(rows).returning(MESSAGES.c.id)).scalars().all()
-            out = [Message(id=i, **row) for i, row in zip(sorted(ids), rows, strict=True)]
-        conn.execute(insert(TURNS).values(**turn))
-        conn.execute(update(MESSAGES).where(MESSAGES.c.id == inbound_id).values(
-            turn_status="failed" if error else "done", error=error,
-        ))
+        st = self._turn_statements
+        out = [Message(id=conn.execute(st.insert_reply, row).scalar_one(), **row) for row in rows]
+        conn.execute(st.insert_turn, turn)
+        conn.execute(st.finish_inbound, {
+            "message_id": inbound_id, "turn_status": "failed" if error else "done", "error": error,
+        })
         return out
 
     async def add_outbound(self, conv: Conversation, *, author: str, text: str, reply_to_id: int | None = None,

@@ -11,7 +11,8 @@ refers to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from agent.confirm import classify_reply
 from agent.language import detect_language
@@ -78,9 +79,15 @@ def _correct(tokens: list[Token]) -> list[Token]:
         fixed = None
         if token.norm not in _COMMON and token.norm not in VOCABULARY:
             squeezed = collapse(token.norm)
-            fixed = squeezed if squeezed in VOCABULARY else close_to(token.norm, KEYWORDS)
+            fixed = squeezed if squeezed in VOCABULARY else _keyword_typo(token.norm)
         out.append(Token(token.raw, fixed, token.start, token.end) if fixed else token)
     return out
+
+
+@lru_cache(maxsize=8192)
+def _keyword_typo(word: str) -> str | None:
+    """The cue word `word` is a typo of ("presio" -> "precio"); KEYWORDS is fixed, so remembered."""
+    return close_to(word, KEYWORDS)
 
 
 def _masked(text: str) -> str:
@@ -147,8 +154,16 @@ def _evidence(text: str, lang: str) -> tuple[_Evidence, dict[str, float]]:
 
 
 def understand(text: str, prompts: PromptStore, default_lang: str = "es") -> Understanding:
-    """Intent and slots of one customer message."""
+    """Intent and slots of one customer message (a fresh copy: callers may reassign its fields).
+
+    A pure function of the text and the prompt files, so it is remembered:
+    the model reads the same message again after each tool call.
+    """
     text = (text or "").strip()
+    return replace(prompts.derived(("understand", text, default_lang), lambda: _understand(text, prompts, default_lang)))
+
+
+def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understanding:
     lang = detect_language(text, default_lang)
     ev, scores = _evidence(text, lang)
     cued = scores["product_query"] > 0  # a product cue ("tenés", "do you have", "cuánto"), not a bare noun
