@@ -75,6 +75,7 @@ class Database:
         # Session-level advisory locks hold a connection for a whole turn: their own pool.
         self.lock_engine = None if self.is_sqlite else create_async_engine(url, pool_size=20, max_overflow=200)
         self._writer: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
         self._sync_engine: Engine | None = None
         if self.is_sqlite:
             self._sync_engine = create_engine(
@@ -82,6 +83,8 @@ class Database:
             )
             _sqlite_pragmas(self._sync_engine)
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            # WAL lets readers run beside the writer: hot-path reads get their own thread.
+            self._reader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-reader")
 
     async def start(self) -> None:
         await migrate(self.engine)
@@ -93,6 +96,8 @@ class Database:
         if self._writer is not None and self._sync_engine is not None:
             await asyncio.get_running_loop().run_in_executor(self._writer, self._sync_engine.dispose)
             self._writer.shutdown(wait=True)
+        if self._reader is not None:
+            self._reader.shutdown(wait=True)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` in one write transaction (Core statements, sync code).
@@ -112,6 +117,24 @@ class Database:
                 return fn(conn, *args)
 
         return await asyncio.get_running_loop().run_in_executor(self._writer, work)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(connection, *args)` (Core statements, sync code) for a read on the turn's hot path.
+
+        On SQLite it is one hop to a reader thread, no ORM and no async
+        adaptation per row; on PostgreSQL the same function runs through the
+        async connection.
+        """
+        if self._reader is None or self._sync_engine is None:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(fn, *args)
+
+        def work() -> T:
+            assert self._sync_engine is not None
+            with self._sync_engine.connect() as conn:
+                return fn(conn, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._reader, work)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

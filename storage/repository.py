@@ -48,6 +48,11 @@ class ProductRow:
     category: str
     price: Decimal
     stock: int
+    updated_at: datetime | None = None
+
+
+PRODUCTS = Product.__table__
+_PRODUCT_COLUMNS = [PRODUCTS.c[k] for k in ProductRow.__dataclass_fields__]
 
 
 @dataclass(frozen=True)
@@ -88,21 +93,26 @@ class ProductRepo:
                 p.price, p.stock, p.content_hash, p.updated_at = r.price, r.stock, digest, utcnow()
         return changed
 
-    async def get(self, sku: str) -> Product | None:
-        async with self.db.session() as s:
-            return (
-                await s.execute(select(Product).where(Product.business_id == self.business_id, Product.sku == sku))
-            ).scalar_one_or_none()
+    async def get(self, sku: str) -> ProductRow | None:
+        """One product as stored now (live price and stock)."""
+        return (await self.get_many([sku])).get(sku)
 
-    async def get_many(self, skus: Iterable[str]) -> dict[str, Product]:
-        skus = list(skus)
+    async def get_many(self, skus: Iterable[str]) -> dict[str, ProductRow]:
+        """Products by sku as stored now; unknown skus are absent. Runs on every search."""
+        skus = list(dict.fromkeys(skus))
         if not skus:
             return {}
-        async with self.db.session() as s:
-            rows = (
-                await s.execute(select(Product).where(Product.business_id == self.business_id, Product.sku.in_(skus)))
-            ).scalars()
-            return {p.sku: p for p in rows}
+        return await self.db.read(self._get_many_sync, skus)
+
+    @functools.cached_property
+    def _by_skus(self) -> Any:
+        return select(*_PRODUCT_COLUMNS).where(
+            PRODUCTS.c.business_id == bindparam("business_id"), PRODUCTS.c.sku.in_(bindparam("skus", expanding=True))
+        )
+
+    def _get_many_sync(self, conn: Connection, skus: list[str]) -> dict[str, ProductRow]:
+        rows = conn.execute(self._by_skus, {"business_id": self.business_id, "skus": skus})
+        return {row.sku: ProductRow(*row) for row in rows}
 
     async def all(self) -> list[Product]:
         async with self.db.session() as s:
