@@ -10,7 +10,9 @@ pruned after each turn, so storage per conversation stays flat.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -18,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple, get_checkpoint_metadata
 
 DURABILITY = "exit"
 
@@ -46,7 +48,7 @@ async def open_checkpointer(database_url: str, data_dir: Path) -> AsyncIterator[
 
 
 class ThreadedSqliteSaver(BaseCheckpointSaver):
-    """LangGraph's own `SqliteSaver`, run on one dedicated thread.
+    """LangGraph's own `SqliteSaver`, run on one dedicated thread, with the latest checkpoints in memory.
 
     `AsyncSqliteSaver` holds an asyncio lock across several event-loop hops
     per call, so under load every conversation queues behind it (measured:
@@ -54,12 +56,27 @@ class ThreadedSqliteSaver(BaseCheckpointSaver):
     Here each call is one hop to a single writer thread that owns the
     connection: nothing blocks the event loop and nothing is held across
     loop iterations. Storage format and semantics are SqliteSaver's.
+
+    One daemon owns a SQLite database, so the checkpoint it last wrote for a
+    thread is the newest there is: reading it back is served from memory
+    (LangGraph never mutates a checkpoint it handed over; it may still be
+    serialising it in the background). Pending writes or a deleted thread
+    drop the entry; at most LATEST_CACHED threads are kept, least recent out.
     """
+
+    LATEST_CACHED = 2048
 
     def __init__(self, saver: Any, executor: ThreadPoolExecutor) -> None:
         super().__init__(serde=saver.serde)
         self.saver = saver
         self.executor = executor
+        self._latest: OrderedDict[str, CheckpointTuple] = OrderedDict()
+
+    def _remember(self, thread_id: str, item: CheckpointTuple) -> None:
+        self._latest[thread_id] = item
+        self._latest.move_to_end(thread_id)
+        if len(self._latest) > self.LATEST_CACHED:
+            self._latest.popitem(last=False)
 
     @classmethod
     async def open(cls, path: Path) -> ThreadedSqliteSaver:
@@ -94,12 +111,15 @@ class ThreadedSqliteSaver(BaseCheckpointSaver):
         return self.saver.list(config, **kwargs)
 
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        self._latest.pop(str(config["configurable"]["thread_id"]), None)
         return self.saver.put(config, checkpoint, metadata, new_versions)
 
     def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
+        self._latest.pop(str(config["configurable"]["thread_id"]), None)
         self.saver.put_writes(config, writes, task_id, task_path)
 
     def delete_thread(self, thread_id: str) -> None:
+        self._latest.pop(str(thread_id), None)
         self.saver.delete_thread(thread_id)
 
     def get_next_version(self, current: Any, channel: Any) -> Any:
@@ -107,6 +127,13 @@ class ThreadedSqliteSaver(BaseCheckpointSaver):
 
     # async API: one hop each
     async def aget_tuple(self, config: Any) -> Any:
+        conf = config["configurable"]
+        cached = self._latest.get(str(conf["thread_id"]))
+        if cached is not None and not conf.get("checkpoint_ns") and (
+            not conf.get("checkpoint_id") or conf["checkpoint_id"] == cached.checkpoint["id"]
+        ):
+            self._latest.move_to_end(str(conf["thread_id"]))
+            return cached
         return await self._run(self.saver.get_tuple, config)
 
     async def alist(self, config: Any, **kwargs: Any) -> AsyncIterator[Any]:
@@ -114,12 +141,27 @@ class ThreadedSqliteSaver(BaseCheckpointSaver):
             yield item
 
     async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        return await self._run(self.saver.put, config, checkpoint, metadata, new_versions)
+        thread_id = str(config["configurable"]["thread_id"])
+        self._latest.pop(thread_id, None)
+        saved = await self._run(self.saver.put, config, checkpoint, metadata, new_versions)
+        if not config["configurable"].get("checkpoint_ns"):
+            parent = config["configurable"].get("checkpoint_id")
+            self._remember(thread_id, CheckpointTuple(
+                config=saved,
+                checkpoint=checkpoint,
+                # what SqliteSaver stores and get_tuple returns: the merged metadata, through JSON
+                metadata=json.loads(json.dumps(get_checkpoint_metadata(config, metadata), ensure_ascii=False)),
+                parent_config={"configurable": {**saved["configurable"], "checkpoint_id": parent}} if parent else None,
+                pending_writes=[],
+            ))
+        return saved
 
     async def aput_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
+        self._latest.pop(str(config["configurable"]["thread_id"]), None)
         await self._run(self.saver.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
+        self._latest.pop(str(thread_id), None)
         await self._run(self.saver.delete_thread, thread_id)
 
     async def aget_delta_channel_history(self, **kwargs: Any) -> Any:

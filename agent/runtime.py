@@ -157,20 +157,24 @@ class AgentRuntime:
 
     # -- turns ---------------------------------------------------------------------
 
-    async def handle(self, msg: InboundMessage) -> TurnResult:
-        """Store, process (once) and answer one inbound message."""
+    async def handle(self, msg: InboundMessage, *, inline: bool = False) -> TurnResult:
+        """Store, process (once) and answer one inbound message.
+
+        `inline=True`: the caller returns the replies in its own response (the
+        web chat), so they are stored as sent in the turn's final write.
+        """
         self._inflight += 1
         self._idle.clear()
         try:
             key = f"{msg.channel}:{msg.chat_id}"
             async with self._locks(key), self.repos.db.conversation_lock(f"{self.repos.business_id}:{key}"):
-                return await self._handle_locked(msg)
+                return await self._handle_locked(msg, inline)
         finally:
             self._inflight -= 1
             if not self._inflight:
                 self._idle.set()
 
-    async def _handle_locked(self, msg: InboundMessage) -> TurnResult:
+    async def _handle_locked(self, msg: InboundMessage, inline: bool) -> TurnResult:
         config = await self.config.refresh()
         await self.services.prompts.refresh()
         def language(conv: Conversation) -> str:
@@ -215,7 +219,8 @@ class AgentRuntime:
             replies = [{"text": ctx.prompts.text("messages.error", lang)}]
         latency = time.perf_counter() - started
         saved = await self.repos.messages.finish_turn(
-            conv, stored.id, replies, error=error, turn=self._turn_record(conv, stored.id, latency, usage, error)
+            conv, stored.id, replies, error=error, turn=self._turn_record(conv, stored.id, latency, usage, error),
+            delivery_status="sent" if inline else "queued",
         )
         metrics.TURNS.labels(msg.channel, outcome).inc()
         metrics.TURN_LATENCY.labels(msg.channel).observe(latency)
@@ -333,10 +338,6 @@ class AgentRuntime:
         if conv is None:
             return []
         return [public_message(m) for m in await self.repos.messages.list(conv.id, after=after)]
-
-    async def mark_sent(self, message_ids: list[int]) -> None:
-        """Replies that went out in the channel's own response (web): record them as sent."""
-        await self.repos.messages.set_delivery_many(message_ids, {"delivery_status": "sent"})
 
     async def record_status(self, channel: str, channel_message_id: str, status: str, error: str | None = None) -> None:
         """A platform's delivery report; never downgrades (read stays read)."""

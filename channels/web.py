@@ -82,9 +82,7 @@ class WebChannel:
             return _error(400, parsed)
         if len(parsed.text) > MAX_TEXT:
             return _error(413, f"text longer than {MAX_TEXT} characters")
-        result = await self.handler.handle(parsed)
-        if result.reply_ids and not result.duplicate:
-            await self.handler.mark_sent(result.reply_ids)
+        result = await self.handler.handle(parsed, inline=True)  # the replies go back in this response
         return web.json_response(
             {
                 "chat_id": parsed.chat_id,

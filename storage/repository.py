@@ -382,14 +382,14 @@ class MessageRepo:
         return conv, Message(**prior), False
 
     async def finish_turn(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]], *,
-                          error: str | None, turn: dict[str, Any]) -> list[Message]:
+                          error: str | None, turn: dict[str, Any], delivery_status: str = "queued") -> list[Message]:
         """One transaction after a turn: the replies, the inbound's final status and the turn record."""
         now = utcnow()
         rows = [
             {"business_id": self.business_id, "conversation_id": conv.id, "channel": conv.channel, "direction": "out",
              "author": "bot", "kind": "text", "text": r["text"],
              "payload": {"buttons": r["buttons"]} if r.get("buttons") else None, "reply_to_id": inbound_id,
-             "delivery_status": "queued", "created_at": now}
+             "delivery_status": delivery_status, "created_at": now}
             for r in replies
         ]
         turn = {"business_id": self.business_id, "created_at": now, **turn}
@@ -466,12 +466,9 @@ class MessageRepo:
             values["channel_message_id"] = channel_message_id
         if error is not None:
             values["error"] = error
-        await self.set_delivery_many([message_id], values)
 
-    async def set_delivery_many(self, message_ids: Sequence[int], values: dict[str, Any]) -> None:
-        """Update outbound messages in one write (on every send: through the writer thread)."""
-        def run(conn: Connection) -> None:
-            conn.execute(update(MESSAGES).where(MESSAGES.c.id.in_(list(message_ids))).values(**values))
+        def run(conn: Connection) -> None:  # on every send: through the writer thread
+            conn.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(**values))
 
         await self.db.write(run)
 

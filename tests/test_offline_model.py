@@ -539,3 +539,28 @@ async def test_tool_failure_is_graceful(model: OfflineChatModel) -> None:
 async def test_fallback_says_what_it_can_do(model: OfflineChatModel) -> None:
     ai = await ask(model, [system(), HumanMessage("qué opinás de Messi?")])
     assert not ai.tool_calls and ai.content in model.prompts.variants("offline.fallback", "es")
+
+
+async def test_observers_see_every_offline_call_and_get_the_same_answer(model: OfflineChatModel) -> None:
+    """The unobserved fast path and LangChain's standard path answer alike; a handler sees its call."""
+    from langchain_core.callbacks import AsyncCallbackHandler
+
+    class Seen(AsyncCallbackHandler):
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        async def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+            self.events.append("start")
+
+        async def on_llm_end(self, *args: Any, **kwargs: Any) -> None:
+            self.events.append("end")
+
+    messages = [system(), HumanMessage("quiero 3 martillos")]
+    bound = model.bind_tools([schema(t) for t in ALL_TOOLS])
+    seen = Seen()
+    fast = await bound.ainvoke(messages)
+    observed = await bound.ainvoke(messages, config={"callbacks": [seen]})
+    assert seen.events == ["start", "end"]
+    assert [(c["name"], c["args"]) for c in fast.tool_calls] == [(c["name"], c["args"]) for c in observed.tool_calls]
+    assert fast.tool_calls and fast.content == observed.content
+    assert fast.usage_metadata == observed.usage_metadata
