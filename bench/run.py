@@ -87,12 +87,13 @@ async def _client_main(url: str, n_conv: int, turns: int) -> dict[str, float]:
 
 
 async def bench_web(n_conv: int = 32, turns: int = 10) -> dict[str, float]:
-    from bot import assemble
+    from bot import assemble, settle_heap
 
     with tempfile.TemporaryDirectory() as tmp:
         async with assemble(settings_for(Path(tmp)), with_channels=False) as daemon:
             server = TestServer(daemon.app, host="127.0.0.1")
             await server.start_server()
+            settle_heap()  # as `bot.py serve` does once it listens
             result = await _client_process(str(server.make_url("/api/chat")), n_conv, turns)
             await server.close()
     return result
@@ -157,13 +158,14 @@ def _dir_bytes(path: Path) -> int:
 
 
 async def bench_long_conversation(turns: int = 200) -> dict[str, float]:
-    from bot import assemble
+    from bot import assemble, settle_heap
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         async with assemble(settings_for(data), with_channels=False) as daemon:
             server = TestServer(daemon.app, host="127.0.0.1")
             await server.start_server()
+            settle_heap()
             url = str(server.make_url("/api/chat"))
             await _conversations(url, 1, 2)
             before = _dir_bytes(data)
@@ -180,7 +182,7 @@ async def _slow_phase(n_conv: int) -> dict[str, float]:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.outputs import ChatResult
 
-    from bot import assemble
+    from bot import assemble, settle_heap
 
     class SleepyModel(BaseChatModel):
         inner: Any
@@ -207,6 +209,7 @@ async def _slow_phase(n_conv: int) -> dict[str, float]:
             daemon.nodes.model = SleepyModel(inner=daemon.nodes.model)
             server = TestServer(daemon.app, host="127.0.0.1")
             await server.start_server()
+            settle_heap()
             url = str(server.make_url("/api/chat"))
             from aiohttp import TCPConnector
 
