@@ -3,6 +3,9 @@
 1. Web channel with the offline model, 32 concurrent conversations, through
    HTTP on loopback from a second process (the load generator), against raw LangGraph + AsyncSqliteSaver (default
    durability, full message history) on an instant model: turns/s, p50, p99.
+   Two readings of "raw LangGraph": a bare agent/tools graph of plain
+   functions (the stricter baseline, the one the target is checked against)
+   and LangGraph's prebuilt ReAct agent with an instant chat model.
 2. One 200-turn conversation: slowdown (last 20 vs first 20 turns) and
    storage bytes per turn (SQLite + checkpoints, WAL included).
 3. 1,000 concurrent conversations against a model that sleeps 1 s (in a
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +147,61 @@ async def bench_raw_langgraph(n_conv: int = 32, turns: int = 10) -> dict[str, fl
     return {"turns_per_s": len(latencies) / wall, "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99)}
 
 
+async def bench_prebuilt_agent(n_conv: int = 32, turns: int = 10) -> dict[str, float]:
+    """A second reading of the baseline: LangGraph's prebuilt ReAct agent (ToolNode, a chat model
+    that answers instantly), AsyncSqliteSaver, default durability. Informational: the target is
+    checked against the bare graph above, which is faster."""
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+    from langchain_core.tools import tool
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from langgraph.prebuilt import create_react_agent
+
+    class InstantModel(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "instant"
+
+        def bind_tools(self, tools, **kw):
+            return self
+
+        def _generate(self, messages, stop=None, run_manager=None, **kw) -> ChatResult:
+            last = messages[-1]
+            if isinstance(last, HumanMessage):
+                call = {"name": "search_products", "args": {"query": last.content}, "id": uuid.uuid4().hex}
+                message = AIMessage("", tool_calls=[call])
+            else:
+                message = AIMessage("Tenemos Martillo carpintero 16 oz a $12.500, 7 en stock.")
+            return ChatResult(generations=[ChatGeneration(message=message)])
+
+        async def _agenerate(self, messages, stop=None, run_manager=None, **kw) -> ChatResult:
+            return self._generate(messages)
+
+    @tool
+    def search_products(query: str) -> str:
+        """Search the catalog."""
+        return '{"results": [{"sku": "MART-16"}]}'
+
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # create_react_agent's move to langchain.agents
+        async with AsyncSqliteSaver.from_conn_string(str(Path(tmp) / "prebuilt.db")) as saver:
+            graph = create_react_agent(InstantModel(), [search_products], checkpointer=saver)
+
+            async def one(thread: str) -> None:
+                for i in range(turns):
+                    t0 = time.perf_counter()
+                    await graph.ainvoke({"messages": [HumanMessage(PHRASES[i % len(PHRASES)])]},
+                                        {"configurable": {"thread_id": thread}})
+                    latencies.append(time.perf_counter() - t0)
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(one(f"t{i}") for i in range(n_conv)))
+            wall = time.perf_counter() - t0
+    return {"turns_per_s": len(latencies) / wall, "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99)}
+
+
 def _dir_bytes(path: Path) -> int:
     """Bytes of the databases after folding the WAL back in.
 
@@ -242,6 +301,7 @@ async def main_async(quick: bool) -> dict[str, Any]:
     n_turns = 5 if quick else 10
     results: dict[str, Any] = {}
     results["raw_langgraph"] = await bench_raw_langgraph(32, n_turns)
+    results["prebuilt_agent"] = await bench_prebuilt_agent(32, n_turns)
     results["mostrador_web"] = await bench_web(32, n_turns)
     results["long_conversation"] = await bench_long_conversation(60 if quick else 200)
     return results
@@ -266,6 +326,7 @@ def main() -> None:
     long, slow = results["long_conversation"], results["slow_model"]
     ratios = {
         "throughput_vs_raw_langgraph": web["turns_per_s"] / raw["turns_per_s"],
+        "throughput_vs_prebuilt_agent": web["turns_per_s"] / results["prebuilt_agent"]["turns_per_s"],
         "slowdown_last20_vs_first20": long["slowdown"],
         "kb_per_turn": long["bytes_per_turn"] / 1024,
         "slow_model_throughput_vs_instant": slow["turns_per_s"] / web["turns_per_s"],
@@ -273,6 +334,7 @@ def main() -> None:
     }
     targets = {
         "throughput_vs_raw_langgraph": (">=", 2.0),
+        "throughput_vs_prebuilt_agent": (">=", 2.0),
         "slowdown_last20_vs_first20": ("<=", 1.5),
         "kb_per_turn": ("<=", 10.0),
         "slow_model_throughput_vs_instant": (">=", 0.8),
@@ -280,7 +342,7 @@ def main() -> None:
     }
     results["ratios"] = ratios
     print(f"{'':34}{'turns/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for name in ("raw_langgraph", "mostrador_web", "slow_model"):
+    for name in ("raw_langgraph", "prebuilt_agent", "mostrador_web", "slow_model"):
         r = results[name]
         print(f"{name:34}{r['turns_per_s']:>10.1f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}")
     print(f"long conversation: first20 p50 {long['first20_p50_ms']:.1f} ms, last20 p50 {long['last20_p50_ms']:.1f} ms")
