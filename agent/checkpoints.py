@@ -3,8 +3,9 @@
 Durability is `exit`: one checkpoint per turn, written when the turn ends.
 A crash mid-turn loses only that turn's state; the inbound message is
 already stored with `turn_status=pending`, so a redelivery re-runs it, and
-commits are idempotent by order id. Older checkpoints of a thread are
-pruned after each turn, so storage per conversation stays flat.
+commits are idempotent by order id. Older checkpoints of a thread (and, on
+PostgreSQL, the channel blobs only they used) are pruned every few turns
+(`agent.runtime.PRUNE_EVERY`), so storage per conversation stays flat.
 """
 
 from __future__ import annotations
@@ -200,4 +201,12 @@ async def prune(saver: BaseCheckpointSaver, thread_id: str) -> None:
             )
             await conn.execute(
                 f"DELETE FROM checkpoints WHERE thread_id = %s AND checkpoint_id < {newest}", (thread_id, thread_id)
+            )
+            # Channel values live in checkpoint_blobs, one row per channel version: keep those the
+            # remaining checkpoint points at, or every turn leaves its messages behind for good.
+            await conn.execute(
+                "DELETE FROM checkpoint_blobs b WHERE b.thread_id = %s AND b.checkpoint_ns = '' AND NOT EXISTS ("
+                " SELECT 1 FROM checkpoints c WHERE c.thread_id = b.thread_id AND c.checkpoint_ns = b.checkpoint_ns"
+                " AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version)",
+                (thread_id,),
             )

@@ -91,3 +91,34 @@ async def test_two_replicas_keep_one_conversation_in_order(pg_bot: Harness, tmp_
         else:
             replies_per_turn[-1] += 1
     assert all(n >= 1 for n in replies_per_turn), replies_per_turn
+
+
+async def test_checkpoint_storage_stays_flat_on_postgres(pg_bot: Harness) -> None:
+    """A long conversation keeps a bounded number of checkpoints and channel blobs, not one set per turn."""
+    import asyncpg
+
+    phrases = ["hola", "tenés martillos?", "cuánto sale el cemento?", "gracias"]
+    dsn = "postgresql://" + PG_URL.split("://", 1)[1]
+
+    async def rows() -> tuple[int, int]:
+        conn = await asyncpg.connect(dsn, timeout=5)
+        try:
+            conv_id = (await pg_bot.conversation("pg-long"))["id"]
+            thread = f"conv-{conv_id}"
+            checkpoints = await conn.fetchval("SELECT count(*) FROM checkpoints WHERE thread_id = $1", thread)
+            blobs = await conn.fetchval("SELECT count(*) FROM checkpoint_blobs WHERE thread_id = $1", thread)
+            return checkpoints, blobs
+        finally:
+            await conn.close()
+
+    for i in range(16):
+        await pg_bot.say("pg-long", phrases[i % len(phrases)])
+    after_16 = await rows()
+    for i in range(32):
+        await pg_bot.say("pg-long", phrases[i % len(phrases)])
+    after_48 = await rows()
+    assert after_16[0] <= 8 and after_48[0] <= 8
+    # Without pruning the blobs grow by several rows per turn (~150 more here); pruned, they stay put.
+    assert after_48[1] <= after_16[1] + 10, (after_16, after_48)
+    # The state survives pruning: the conversation goes on with its history.
+    assert (await pg_bot.say("pg-long", "quiero 2 martillos"))[-1]["text"]
