@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.group_writer import GroupWriter
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
@@ -74,7 +76,7 @@ class Database:
         # The per-turn writes run whole in one thread hop on SQLite (see `write`).
         # Session-level advisory locks hold a connection for a whole turn: their own pool.
         self.lock_engine = None if self.is_sqlite else create_async_engine(url, pool_size=20, max_overflow=200)
-        self._writer: ThreadPoolExecutor | None = None
+        self._writer: GroupWriter | None = None
         self._reader: ThreadPoolExecutor | None = None
         self._sync_engine: Engine | None = None
         if self.is_sqlite:
@@ -82,7 +84,7 @@ class Database:
                 url.replace("+aiosqlite", ""), connect_args={"timeout": 30, "check_same_thread": False}
             )
             _sqlite_pragmas(self._sync_engine)
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            self._writer = GroupWriter(self._sync_engine)
             # WAL lets readers run beside the writer: hot-path reads get their own thread.
             self._reader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-reader")
 
@@ -93,30 +95,26 @@ class Database:
         await self.engine.dispose()
         if self.lock_engine is not None:
             await self.lock_engine.dispose()
-        if self._writer is not None and self._sync_engine is not None:
-            await asyncio.get_running_loop().run_in_executor(self._writer, self._sync_engine.dispose)
-            self._writer.shutdown(wait=True)
+        if self._writer is not None:
+            await self._writer.close()
         if self._reader is not None:
             self._reader.shutdown(wait=True)
+        if self._sync_engine is not None:
+            await asyncio.to_thread(self._sync_engine.dispose)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(connection, *args)` in one write transaction (Core statements, sync code).
+        """Run `fn(connection, *args)` in a write transaction (Core statements, sync code); returns once committed.
 
-        On SQLite the whole transaction runs in one hop on a dedicated writer
-        thread: no lock is held across event-loop iterations, so a busy loop
-        cannot stretch it (the convoy that otherwise caps throughput). On
-        PostgreSQL the same function runs through the async connection.
+        On SQLite it runs on the one writer thread, committed together with
+        whatever other writes queued up meanwhile (storage/group_writer.py):
+        no lock is held across event-loop iterations and the per-transaction
+        costs are shared. On PostgreSQL the same function runs through the
+        async connection, in a transaction of its own.
         """
-        if self._writer is None or self._sync_engine is None:
+        if self._writer is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn, *args)
-
-        def work() -> T:
-            assert self._sync_engine is not None
-            with self._sync_engine.begin() as conn:
-                return fn(conn, *args)
-
-        return await asyncio.get_running_loop().run_in_executor(self._writer, work)
+        return await self._writer.submit(fn, *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(connection, *args)` (Core statements, sync code) for a read on the turn's hot path.
