@@ -22,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple, get_checkpoint_metadata
+from sqlalchemy import Connection, create_engine
+
+from storage.db import sqlite_pragmas
+from storage.group_writer import GroupWriter
 
 DURABILITY = "exit"
 
@@ -49,14 +53,16 @@ async def open_checkpointer(database_url: str, data_dir: Path) -> AsyncIterator[
 
 
 class ThreadedSqliteSaver(BaseCheckpointSaver):
-    """LangGraph's own `SqliteSaver`, run on one dedicated thread, with the latest checkpoints in memory.
+    """LangGraph's own `SqliteSaver` off the event loop, with group-committed writes and the latest checkpoints in memory.
 
     `AsyncSqliteSaver` holds an asyncio lock across several event-loop hops
     per call, so under load every conversation queues behind it (measured:
     ~200 ms per checkpoint read or write at 32 concurrent conversations).
-    Here each call is one hop to a single writer thread that owns the
-    connection: nothing blocks the event loop and nothing is held across
-    loop iterations. Storage format and semantics are SqliteSaver's.
+    Here reads and maintenance are one hop each to a thread that owns
+    SqliteSaver's connection, and checkpoint writes go to a group-commit
+    writer on a second connection (storage/group_writer.py): the turns that
+    end together share one COMMIT. Nothing blocks the event loop, nothing is
+    held across loop iterations, and the rows are SqliteSaver's own.
 
     One daemon owns a SQLite database, so the checkpoint it last wrote for a
     thread is the newest there is: reading it back is served from memory
@@ -67,10 +73,11 @@ class ThreadedSqliteSaver(BaseCheckpointSaver):
 
     LATEST_CACHED = 2048
 
-    def __init__(self, saver: Any, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, saver: Any, executor: ThreadPoolExecutor, puts: GroupWriter) -> None:
         super().__init__(serde=saver.serde)
         self.saver = saver
         self.executor = executor
+        self.puts = puts  # checkpoint writes, group-committed on their own connection
         self._latest: OrderedDict[str, CheckpointTuple] = OrderedDict()
 
     def _remember(self, thread_id: str, item: CheckpointTuple) -> None:
@@ -95,12 +102,16 @@ class ThreadedSqliteSaver(BaseCheckpointSaver):
             return saver
 
         saver = await asyncio.get_running_loop().run_in_executor(executor, connect)
-        return cls(saver, executor)
+        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False})
+        sqlite_pragmas(engine)
+        return cls(saver, executor, GroupWriter(engine, name="checkpoint-writer"))
 
     async def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args, **kwargs))
 
     async def close(self) -> None:
+        await self.puts.close()
+        await asyncio.to_thread(self.puts.engine.dispose)
         await self._run(self.saver.conn.close)
         self.executor.shutdown(wait=True)
 
@@ -142,20 +153,34 @@ class ThreadedSqliteSaver(BaseCheckpointSaver):
             yield item
 
     async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        thread_id = str(config["configurable"]["thread_id"])
+        conf = config["configurable"]
+        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         self._latest.pop(thread_id, None)
-        saved = await self._run(self.saver.put, config, checkpoint, metadata, new_versions)
-        if not config["configurable"].get("checkpoint_ns"):
-            parent = config["configurable"].get("checkpoint_id")
+        stored_metadata = await self.puts.submit(self._put_sync, config, checkpoint, metadata)
+        saved = {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}}
+        if not ns:
+            parent = conf.get("checkpoint_id")
             self._remember(thread_id, CheckpointTuple(
                 config=saved,
                 checkpoint=checkpoint,
-                # what SqliteSaver stores and get_tuple returns: the merged metadata, through JSON
-                metadata=json.loads(json.dumps(get_checkpoint_metadata(config, metadata), ensure_ascii=False)),
+                metadata=json.loads(stored_metadata),  # as get_tuple would return it
                 parent_config={"configurable": {**saved["configurable"], "checkpoint_id": parent}} if parent else None,
                 pending_writes=[],
             ))
         return saved
+
+    def _put_sync(self, conn: Connection, config: Any, checkpoint: Any, metadata: Any) -> bytes:
+        """SqliteSaver.put's row, written in the checkpoint writer's current batch; returns the stored metadata."""
+        conf = config["configurable"]
+        type_, blob = self.serde.dumps_typed(checkpoint)
+        stored = json.dumps(get_checkpoint_metadata(config, metadata), ensure_ascii=False).encode("utf-8", "ignore")
+        conn.exec_driver_sql(
+            "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type,"
+            " checkpoint, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (str(conf["thread_id"]), conf.get("checkpoint_ns", ""), checkpoint["id"], conf.get("checkpoint_id"),
+             type_, blob, stored),
+        )
+        return stored
 
     async def aput_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
         self._latest.pop(str(config["configurable"]["thread_id"]), None)

@@ -25,7 +25,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
         cur = dbapi_conn.cursor()
@@ -40,7 +40,7 @@ def make_engine(url: str) -> AsyncEngine:
     """Create the engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
-        _sqlite_pragmas(engine.sync_engine)
+        sqlite_pragmas(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -83,7 +83,7 @@ class Database:
             self._sync_engine = create_engine(
                 url.replace("+aiosqlite", ""), connect_args={"timeout": 30, "check_same_thread": False}
             )
-            _sqlite_pragmas(self._sync_engine)
+            sqlite_pragmas(self._sync_engine)
             self._writer = GroupWriter(self._sync_engine)
             # WAL lets readers run beside the writer: hot-path reads get their own thread.
             self._reader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-reader")
