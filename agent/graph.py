@@ -1,16 +1,13 @@
 """The conversation flow, at a glance.
 
-    START ─┬─ pending action? ── confirm ─┬─ yes/no ─────────────────────► END
+    START ─┬─ pending action? ── confirm ─┬─ yes/no ─────────────────────────────► END
            │                              └─ something else ─┐
-           └──────────────────────────────────────────────── agent ◄──┐
-                                                               │       │
-                                                 tool calls? ─► tools ─┤ (a fresh offer or a
-                                                               │       │  hand-over ends the turn)
-                                                     an answer ─► END ◄─┘
+           └───────────────────────────────────────────────── agent ──────────────► END
+                                                  (model ⇄ tools until it answers, or an
+                                                   offer / a hand-over ends it; replies)
 
-Nodes route with `Command(goto=...)`, and whichever node ends the turn
-writes the replies, so a greeting is one graph step and a product question
-three (agent, tools, agent).
+`confirm` is deterministic: only an explicit yes commits a pending sale or
+meeting. `agent` is the model's turn, tool calls included (agent/nodes.py).
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from agent.nodes import Nodes
@@ -34,6 +31,6 @@ def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver | None) -> Compi
     graph = StateGraph(ConversationState, context_schema=ToolContext)
     graph.add_node("confirm", nodes.confirm)
     graph.add_node("agent", nodes.agent)
-    graph.add_node("tools", nodes.tools)
     graph.add_conditional_edges(START, route_start)
+    graph.add_edge("agent", END)
     return graph.compile(checkpointer=checkpointer)
