@@ -83,7 +83,8 @@ class InboundMessage:
     location: Location | None = None
     contact: Contact | None = None
     media: tuple[Media, ...] = ()
-    reaction: str | None = None
+    reaction: str | None = None  # the emoji; "" when the customer removed their reaction
+    reacts_to: str | None = None  # the platform id of the message reacted to
     edited_of: str | None = None
     raw_type: str | None = None
     timestamp: float | None = None
@@ -97,7 +98,7 @@ class InboundMessage:
             out["contact"] = {k: getattr(self.contact, k) for k in Contact.__slots__}
         if self.media:
             out["media"] = [{k: getattr(m, k) for k in Media.__slots__} for m in self.media]
-        for key in ("button_payload", "reaction", "edited_of", "raw_type", "sender_name"):
+        for key in ("button_payload", "reaction", "reacts_to", "edited_of", "raw_type", "sender_name"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         return out or None

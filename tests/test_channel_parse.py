@@ -118,8 +118,12 @@ def test_whatsapp_builders() -> None:
     (card,) = wa_parse(wa.contacts_message(WA_ID, "+54 9 11 5555-0000", "Juan Pérez")).messages
     assert card.kind == "contact" and card.contact is not None
     assert (card.contact.phone, card.contact.first_name, card.contact.last_name) == ("+54 9 11 5555-0000", "Juan", "Pérez")
-    (reaction,) = wa_parse(wa.reaction_message(WA_ID, wa.new_wamid(), "👍")).messages
-    assert (reaction.kind, reaction.reaction) == ("reaction", "👍")
+    target = wa.new_wamid()
+    (reaction,) = wa_parse(wa.reaction_message(WA_ID, target, "👍")).messages
+    assert (reaction.kind, reaction.reaction, reaction.reacts_to) == ("reaction", "👍", target)
+    assert {k: reaction.payload_json()[k] for k in ("reaction", "reacts_to")} == {"reaction": "👍", "reacts_to": target}
+    (removed,) = wa_parse(wa.reaction_message(WA_ID, target, "")).messages
+    assert (removed.kind, removed.reaction, removed.reacts_to) == ("reaction", "", target)
     (sticker,) = wa_parse(wa.sticker_message(WA_ID)).messages
     assert (sticker.kind, sticker.raw_type) == ("unsupported", "sticker")
     (poll,) = wa_parse(wa.unsupported_message(WA_ID)).messages

@@ -106,7 +106,8 @@ def parse_message(message: dict[str, Any], names: dict[str, str | None] | None =
         if cards:
             return InboundMessage(**common, kind="contact", contact=_contact(cards[0]))
     if msg_type == "reaction":
-        return InboundMessage(**common, kind="reaction", reaction=str(body.get("emoji") or ""))
+        return InboundMessage(**common, kind="reaction", reaction=str(body.get("emoji") or ""),
+                              reacts_to=str(body.get("message_id") or "") or None)
     return InboundMessage(**common, kind="unsupported", raw_type=str(msg_type or "unknown"))
 
 
