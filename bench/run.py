@@ -336,7 +336,10 @@ def main() -> None:
     for key, value in ratios.items():
         op, target = targets[key]
         ok = value >= target if op == ">=" else value <= target if op == "<=" else value < target
-        print(f"{key:38}{value:>10.2f}   target {op} {target:<6} {'OK' if ok else 'MISS'}")
+        verdict = "OK" if ok else "MISS"
+        if args.quick and key == "slow_model_throughput_vs_instant":
+            verdict = "n/a with --quick (100 conversations cannot hide a 1 s model; the target is for 1,000)"
+        print(f"{key:38}{value:>10.2f}   target {op} {target:<6} {verdict}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))
