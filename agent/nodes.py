@@ -193,8 +193,8 @@ class Nodes:
                         update["offer_fresh"] = True
                     if outcome.handoff is not None:
                         update["handoff"] = outcome.handoff
-                    focus = _focus_from(name, data)
-                    if focus:
+                    focus = _focus_from(name, data, update.get("focus", state.get("focus")) or [])
+                    if focus is not None:
                         update["focus"] = focus
                 except Exception as exc:  # bad arguments or a tool bug: tell the model, keep going
                     log.warning("tool %s failed: %s", name, exc, extra={"conversation_id": ctx.conversation_id})
@@ -247,9 +247,13 @@ def _turn_text(messages: list[AnyMessage]) -> str:
     return ""
 
 
-def _focus_from(tool_name: str, data: dict[str, Any]) -> list[dict[str, Any]] | None:
+def _focus_from(tool_name: str, data: dict[str, Any], focus: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The products the customer now has in front of them, in the order shown (for "el segundo")."""
     if tool_name == "search_products" and data.get("results"):
-        return [{"sku": r["sku"], "name": r["name"]} for r in data["results"][:5]]
+        return [{"sku": r["sku"], "name": r["name"], "stock": r["stock"]} for r in data["results"][:5]]
+    if tool_name == "register_sale" and data.get("status") == "out_of_stock":
+        # What is offered instead: the others still in stock (as the reply lists them).
+        return [f for f in focus if f.get("sku") != data.get("sku") and int(f.get("stock", 1) or 0) > 0]
     if tool_name == "register_sale" and data.get("status") == "proposed":
         order = data["order"]
         return [{"sku": order["sku"], "name": order["name"]}]

@@ -97,3 +97,28 @@ async def test_quantity_change_while_offer_pending(bot: Harness) -> None:
     assert "3 × Martillo" in replies[-1]["text"]
     await bot.say("qc", "dale")
     assert (await bot.product("MART-16"))["stock"] == 4
+
+
+HAMMERS = """sku,name,description,category,price,stock
+MAR-BOLA,Martillo de bola 24 oz,Martillo de mecánico con cabeza de bola,Herramientas,14200.00,0
+MAR-CARP,Martillo carpintero 16 oz,Martillo de uña con mango de fibra,Herramientas,12500.00,18
+MAR-GOMA,Martillo de goma,Maza de goma con mango de madera,Herramientas,8900.00,12
+"""
+
+
+async def test_several_hammers_the_one_offered_is_in_stock_and_picks_follow_the_list(bot: Harness) -> None:
+    """Equally named products: the offer is for one that can be sold; "el primero" means the
+    first product of the list the customer was shown, not the sold-out one they asked for."""
+    assert (await bot.import_csv(HAMMERS))["status"] == 200
+    offer = (await bot.say("h1", "quiero 2 martillos"))[-1]
+    assert "buttons" in offer and "bola" not in offer["text"]
+    assert any(name in offer["text"] for name in ("carpintero", "goma", "Martillo carpintero 16 oz"))
+    await bot.say("h1", "no")
+
+    shown = (await bot.say("h2", "quiero 2 martillos de bola"))[-1]["text"]
+    assert "sin stock" in shown
+    listed = [line for line in shown.splitlines() if line.startswith("•")]
+    assert listed and "bola" not in " ".join(listed)
+    first = listed[0].lstrip("• ").split(":")[0].strip()
+    offer = (await bot.say("h2", "el primero"))[-1]
+    assert "buttons" in offer and first in offer["text"], (listed, offer["text"])

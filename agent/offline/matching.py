@@ -79,6 +79,13 @@ def top_matches(query: str, results: list[dict[str, Any]]) -> bool:
     return len(results) == 1 and bool(relevant(query, results))
 
 
+def _stock(result: dict[str, Any]) -> int:
+    try:
+        return int(result.get("stock", 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 def choose(query: str, results: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The product to order, or None when the customer should pick."""
     if not results:
@@ -88,8 +95,9 @@ def choose(query: str, results: list[dict[str, Any]]) -> dict[str, Any] | None:
     scored = [(match(query, str(r.get("name", ""))), i, r) for i, r in enumerate(results)]
     full = [(head, i, r) for (share, head), i, r in scored if share >= 0.99]
     if full:
-        heads = [r for head, _, r in full if head]
-        return heads[0] if heads else full[0][2]
+        heads = [r for head, _, r in full if head] or [r for _, _, r in full]
+        in_stock = [r for r in heads if _stock(r) > 0]  # equally named: the one we can sell
+        return (in_stock or heads)[0]
     try:
         gap = float(results[0].get("score", 0)) - float(results[1].get("score", 0))
     except (TypeError, ValueError):

@@ -42,8 +42,8 @@ class Planner:
         weak = u.scores.get(u.intent, 0) < 2.5 and u.intent in ("product_query", "fallback", "question")
         if u.intent == "question" and (u.about_business or not u.query):
             return  # "¿cuál es el CUIT?" is a new question, "¿cuál es el de goma?" picks a product
-        if not weak or not turn.previous_human or "register_sale" in turn.previous_tools:
-            return
+        if not weak or not turn.previous_human or ("register_sale" in turn.previous_tools and turn.pending):
+            return  # an offer is on the table: the confirm step and the model's new reading handle it
         if u.intent == "fallback" and u.ordinal is None:
             return
         before = understand(turn.previous_human, prompts, lang)

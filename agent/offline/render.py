@@ -127,8 +127,9 @@ class Renderer:
                 p for p in alternatives if p.get("sku") != data.get("sku") and int(p.get("stock") or 0) > 0
             ]
             if others:
-                parts += [self.say("sale_alternatives"), self.product_list(others)]
-            parts.append(self.say("sale_other"))
+                parts += [self.say("sale_alternatives"), self.product_list(others), self.say("sale_pick_alternative")]
+            else:
+                parts.append(self.say("sale_other"))
             return "\n".join(parts)
         if status == "invalid_quantity":
             return self.say("sale_invalid_quantity")
