@@ -120,6 +120,7 @@ class Nodes:
             "focus": state.get("focus") or [],
             "pending": state.get("pending"),
             "tools": tool_names,
+            "hours": {day: [list(r) for r in ranges] for day, ranges in ctx.config.business_hours.items()},
         }
         return SystemMessage(text, additional_kwargs={"mostrador": facts})
 

@@ -277,6 +277,40 @@ async def test_business_question_cites_its_source(model: OfflineChatModel) -> No
     assert "No tengo esa información" in out.content
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a qué hora cierran?", "Nuestro horario: lunes a viernes de 9:00 a 18:00; sábados de 9:00 a 13:00; "
+                                "domingos, cerrado."),
+        ("hola, cuál es el horario de atención?", "¡Hola! Nuestro horario: lunes a viernes de 9:00 a 18:00; "
+                                                  "sábados de 9:00 a 13:00; domingos, cerrado."),
+        ("what are your opening hours?", "Our opening hours: Monday to Friday 9:00 to 18:00; Saturdays 9:00 to "
+                                         "13:00; Sundays closed."),
+    ],
+)
+async def test_opening_hours_come_from_the_business_config(model: OfflineChatModel, text: str, expected: str) -> None:
+    """A general hours question is answered with the configured hours, whatever passage the documents
+    return; a question about a particular day keeps the documents' answer (test above)."""
+    hours = {"mon": [["09:00", "18:00"]], "tue": [["09:00", "18:00"]], "wed": [["09:00", "18:00"]],
+             "thu": [["09:00", "18:00"]], "fri": [["09:00", "18:00"]], "sat": [["09:00", "13:00"]], "sun": []}
+    lang = "en" if text.startswith("what") else "es"
+    sys_msg = system(lang)
+    sys_msg.additional_kwargs["mostrador"]["hours"] = hours
+    human = HumanMessage(text)
+    ai = await ask(model, [sys_msg, human])
+    assert calls(ai)[0][0] == "search_knowledge"
+    intro = {"found": True, "answer": "Atendemos en el local y por este chat.", "source": "horarios.md › Horarios"}
+    out = await ask(model, [sys_msg, human, *answer(ai, intro)])
+    assert out.content.startswith(expected), out.content
+
+    split = {**hours, "mon": [["09:00", "13:00"], ["16:00", "20:00"]]}
+    sys_msg.additional_kwargs["mostrador"]["hours"] = split
+    out = await ask(model, [sys_msg, human, *answer(ai, intro)])
+    first = "lunes de 9:00 a 13:00 y de 16:00 a 20:00; martes a viernes" if lang == "es" else (
+        "Monday 9:00 to 13:00 and 16:00 to 20:00; Tuesday to Friday")
+    assert first in out.content, out.content
+
+
 # -- open questions: the documents first, then the catalog, else honestly "I don't know" ----------
 
 NOT_FOUND = {"found": False}

@@ -122,7 +122,10 @@ class Composer:
             alternatives = list((search.data or {}).get("results") or []) if search else []
             return say.sale(data, result.args, alternatives)
         if result.name == "search_knowledge":
-            return say.knowledge(data, offer="handoff_to_human" in self.tools)
+            # Opening hours in general come from the business config (the same hours the model and
+            # the meeting tool use); a question about a day or a holiday goes to the documents.
+            hours = say.hours() if self.u.asks_hours else None
+            return hours or say.knowledge(data, offer="handoff_to_human" in self.tools)
         if result.name == "schedule_meeting":
             return say.meeting(data)
         if result.name == "qualify_lead":

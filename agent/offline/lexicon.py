@@ -296,6 +296,18 @@ MEETING_ACTIONS: dict[str, re.Pattern[str]] = {
     ),
 }
 
+# "¿a qué hora abren?", "what are your hours?": answered from the configured business hours...
+HOURS_ASK = re.compile(
+    r"\b(horario|horarios|a que hora|hasta que hora|que hora (abren|cierran|atienden)|cuando (abren|cierran|atienden)|"
+    r"estan abiertos|opening hours|open hours|business hours|your hours|what time do you (open|close)|"
+    r"when do you (open|close)|are you open)\b"
+)
+# ...unless it names a day or a date: the owner's documents know holidays and exceptions.
+HOURS_SPECIFIC = re.compile(
+    r"\b(hoy|manana|lunes|martes|miercoles|jueves|viernes|sabados?|domingos?|feriados?|fin de semana|"
+    r"fines de semana|navidad|ano nuevo|today|tomorrow|tonight|mondays?|tuesdays?|wednesdays?|thursdays?|"
+    r"fridays?|saturdays?|sundays?|weekends?|holidays?|christmas)\b"
+)
 PRICE_ASK = re.compile(
     r"\b(precio|precios|cuanto|cuesta|cuestan|sale|salen|vale|valen|valor|costo|how much|price|cost|costs)\b"
 )

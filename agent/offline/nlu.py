@@ -20,6 +20,8 @@ from agent.offline import contact
 from agent.offline.lexicon import (
     BUSINESS_WORDS,
     CUES,
+    HOURS_ASK,
+    HOURS_SPECIFIC,
     KEYWORDS,
     MEETING_ACTIONS,
     OFF_TOPIC,
@@ -63,6 +65,7 @@ class Understanding:
     ordinal: int | None = None  # "el segundo" -> 1, "el último" -> -1 (index into the products shown)
     asks_price: bool = False
     asks_stock: bool = False
+    asks_hours: bool = False  # opening hours in general (no particular day)
     action: str = "book"  # meeting action
     when: str | None = None
     topic: str | None = None
@@ -182,6 +185,7 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
     result.query = _query(text, content)
     result.asks_price = bool(PRICE_ASK.search(ev.norm))
     result.asks_stock = bool(STOCK_ASK.search(ev.norm))
+    result.asks_hours = bool(HOURS_ASK.search(ev.norm)) and not HOURS_SPECIFIC.search(ev.norm)
     if intent in ("purchase", "quantity_change", "quote"):
         # a change keeps the last number ("en vez de 10, que sean 8"), an order the first
         picks = ev.explicit[-1:] if intent == "quantity_change" else (ev.explicit or ev.quantities)[:1]

@@ -14,6 +14,7 @@ from prompts import PromptStore
 from tools.money import format_amount, symbol
 
 MAX_LISTED = 5
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the business config's day keys, in order
 MAX_ANSWER = 700
 
 
@@ -149,6 +150,31 @@ class Renderer:
         source = data.get("source")
         return self.say("knowledge_answer", source=source, answer=answer) if source else answer
 
+    def hours(self) -> str | None:
+        """The configured opening hours in words, consecutive days with the same hours together."""
+        table = self.facts.get("hours")
+        names = self.prompts.words("offline.hours_days", self.lang)
+        if not isinstance(table, dict) or not any(table.values()) or len(names) != len(WEEK):
+            return None
+        groups: list[list[Any]] = []  # [first day, last day, ranges]
+        for i, day in enumerate(WEEK):
+            ranges = [tuple(r) for r in table.get(day) or []]
+            if groups and groups[-1][2] == ranges:
+                groups[-1][1] = i
+            else:
+                groups.append([i, i, ranges])
+        parts = []
+        for first, last, ranges in groups:
+            days = names[first] if first == last else self.say("hours_span", first=names[first], last=names[last])
+            if not ranges:
+                parts.append(self.say("hours_closed", days=days))
+                continue
+            times = self.say("hours_and").join(
+                self.say("hours_range", start=_clock(a), end=_clock(b)) for a, b in ranges
+            )
+            parts.append(self.say("hours_open", days=days, times=times))
+        return self.say("hours_answer", schedule="; ".join(parts))
+
     def unknown(self, offer: bool) -> str:
         """The honest reply to a question nothing answers; with `offer`, asking to pass it to a person."""
         text = self.say("knowledge_missing")
@@ -236,6 +262,12 @@ class Renderer:
         elif not quote:
             parts.append(self.say("lead_followup"))
         return parts
+
+
+def _clock(hhmm: str) -> str:
+    """ "09:00" -> "9:00"."""
+    hour, _, minute = str(hhmm).partition(":")
+    return f"{int(hour)}:{minute or '00'}" if hour.isdigit() else str(hhmm)
 
 
 def _display(data: dict[str, Any]) -> str:
