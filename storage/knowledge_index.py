@@ -76,7 +76,7 @@ class _Chunk:
 
 
 def related(a: str, b: str) -> bool:
-    """Same word up to a short ending: "entrega"/"entregan", "hora"/"horario", "pagar"/"pago".
+    """Same word up to a short ending: "entrega"/"entregan", "hora"/"horario", "pagar"/"pago" (not "mano"/"mandan").
 
     Stricter than a fixed-length prefix stem, which would join "instagram"
     with "instalados": the shared start must be most of the shorter word and
@@ -90,7 +90,8 @@ def related(a: str, b: str) -> bool:
     n = 0
     while n < short and a[n] == b[n]:
         n += 1
-    return n >= max(3, min(5, short - 1)) and len(a) - n <= 3 and len(b) - n <= 3
+    longest_ending = 2 if n == 3 else 3  # on a 3-letter stem only short endings: "pago"/"pagar", not "mano"/"mandan"
+    return n >= max(3, min(5, short - 1)) and len(a) - n <= longest_ending and len(b) - n <= longest_ending
 
 
 # Function words never count as topic, in documents or questions (beyond embedding.STOPWORDS).
