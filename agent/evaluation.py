@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from channels.base import InboundMessage
-from config.business import EXAMPLE_PATH, BusinessConfig, load_config
+from config.business import DAYS, EXAMPLE_PATH, BusinessConfig, load_config
 from config.settings import REPO_ROOT, Settings
 from storage.catalog_import import parse_catalog
 from storage.db import Database
@@ -58,9 +58,8 @@ DEMO_CATALOG = REPO_ROOT / "config" / "demo_catalog.csv"
 MAX_CONVERSATIONS = 200
 MAX_TURNS = 50
 MAX_TURN_CHARS = 4000
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = {
-    **{name: i for i, name in enumerate(WEEKDAYS)},
+    **{name: i for i, name in enumerate(DAYS)},
     **{name: i for i, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
     **{name: i for i, name in enumerate(("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"))},
     **{name: i for i, name in enumerate(("lun", "mar", "mie", "jue", "vie", "sab", "dom"))},
@@ -111,8 +110,8 @@ class AppointmentExpect(_Strict):
             return None
         key = _fold(str(value)).strip()
         if key not in _WEEKDAY_NAMES:
-            raise ValueError(f"unknown weekday {value!r}; use one of {', '.join(WEEKDAYS)}")
-        return WEEKDAYS[_WEEKDAY_NAMES[key]]
+            raise ValueError(f"unknown weekday {value!r}; use one of {', '.join(DAYS)}")
+        return DAYS[_WEEKDAY_NAMES[key]]
 
     @field_validator("time", mode="before")
     @classmethod
@@ -375,14 +374,14 @@ def _check_sale(expected: bool | SaleExpect, sales: Sequence[Any]) -> list[str]:
 
 def _check_appointment(expected: bool | AppointmentExpect, booked: Sequence[Any], config: BusinessConfig) -> list[str]:
     local: list[datetime] = [a.start.astimezone(config.tz) for a in booked]
-    found = ", ".join(f"{WEEKDAYS[t.weekday()]} {t:%H:%M} ({t:%Y-%m-%d})" for t in local) or "none"
+    found = ", ".join(f"{DAYS[t.weekday()]} {t:%H:%M} ({t:%Y-%m-%d})" for t in local) or "none"
     if expected is True:
         return [] if local else ["expected a booked appointment, none was booked"]
     if expected is False:
         return [f"expected no appointment, got {found}"] if local else []
     assert isinstance(expected, AppointmentExpect)
     for start in local:
-        if (expected.weekday is None or WEEKDAYS[start.weekday()] == expected.weekday) and (
+        if (expected.weekday is None or DAYS[start.weekday()] == expected.weekday) and (
             expected.time is None or f"{start:%H:%M}" == expected.time
         ):
             return []

@@ -10,11 +10,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from config.business import DAYS
 from prompts import PromptStore
 from tools.money import format_amount, symbol
 
 MAX_LISTED = 5
-WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the business config's day keys, in order
 MAX_ANSWER = 700
 
 
@@ -154,10 +154,10 @@ class Renderer:
         """The configured opening hours in words, consecutive days with the same hours together."""
         table = self.facts.get("hours")
         names = self.prompts.words("offline.hours_days", self.lang)
-        if not isinstance(table, dict) or not any(table.values()) or len(names) != len(WEEK):
+        if not isinstance(table, dict) or not any(table.values()) or len(names) != len(DAYS):
             return None
         groups: list[list[Any]] = []  # [first day, last day, ranges]
-        for i, day in enumerate(WEEK):
+        for i, day in enumerate(DAYS):
             ranges = [tuple(r) for r in table.get(day) or []]
             if groups and groups[-1][2] == ranges:
                 groups[-1][1] = i
