@@ -112,7 +112,7 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
         channels = ChannelRegistry()
         runtime = AgentRuntime(
             services=services, graph=graph, checkpointer=saver, config=config, channels=channels,
-            turn_timeout_s=settings.turn_timeout_s,
+            turn_timeout_s=settings.turn_timeout_s, lock_timeout_s=settings.lock_timeout_s,
         )
         stack.push_async_callback(runtime.drain)
 
@@ -140,6 +140,11 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
         app.router.add_get("/metrics", _metrics)
         if with_channels:
             await _platform_channels(settings, app, runtime, channels, stack)
+            # What was stored but never answered or sent (a crash, a kill) is taken up now, then periodically.
+            sweeper = asyncio.create_task(
+                runtime.sweep_forever(settings.sweep_interval_s, settings.sweep_grace_s), name="sweep"
+            )
+            stack.callback(sweeper.cancel)
         yield Daemon(settings, app, runtime, services, config, token, channels, nodes)
 
 

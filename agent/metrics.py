@@ -17,3 +17,4 @@ MODEL_ERRORS = Counter("mostrador_model_errors_total", "Model calls that failed 
 MODEL_TOKENS = Counter("mostrador_model_tokens_total", "Model tokens used", ["model", "kind"])
 HANDOFFS = Counter("mostrador_handoffs_total", "Conversations handed to a human", ["source"])
 DUPLICATES = Counter("mostrador_duplicate_messages_total", "Redelivered inbound messages", ["channel"])
+EVENTS = Counter("mostrador_message_events_total", "Edits and deletions of earlier messages", ["channel", "kind", "result"])

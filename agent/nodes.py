@@ -29,6 +29,7 @@ from agent.confirm import classify_reply
 from agent.models import ainvoke_with_retries, model_name
 from agent.state import ConversationState
 from tools import PENDING_HANDLERS, TOOLS
+from tools.cart import propose_cart
 from tools.context import ToolContext
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,24 @@ class Nodes:
             "offer_fresh": renewed is not None,
             "messages": [AIMessage(text)],
             "replies": [_reply(text, ctx, buttons=renewed is not None)],
+        })
+
+    # -- a cart from the platform's catalog ----------------------------------
+
+    async def cart(self, state: ConversationState, runtime: Runtime[ToolContext]) -> Command[Literal["__end__"]]:
+        """A catalog cart (WhatsApp `order`) becomes the pending order, offered for an explicit yes.
+
+        Deterministic: the products and quantities are the customer's own
+        choice; prices and stock are read from the database.
+        """
+        ctx = runtime.context
+        items = (state.get("inbound") or {}).get("order") or []
+        text, pending = await propose_cart(ctx, items)
+        return Command(goto=END, update={
+            "pending": pending,
+            "offer_fresh": pending is not None,
+            "messages": [AIMessage(text)],
+            "replies": [_reply(text, ctx, buttons=pending is not None)],
         })
 
     # -- model ---------------------------------------------------------------

@@ -1,10 +1,23 @@
 """Turn handling: the guarantees every channel relies on.
 
+- Push channels store a webhook's messages (`accept`) before they
+  acknowledge it; the web chat stores its message before the turn. What is
+  stored is answered exactly once: a turn that never finished (a crash, a
+  kill, a busy lock) is taken up by the next turn of that conversation
+  (its older unanswered messages go first, in order) or by the sweep
+  (`sweep`, at start-up and periodically), which also sends replies that
+  were stored but never handed to the platform.
 - Turns of one conversation run one at a time, in arrival order (a FIFO
-  lock per conversation); different conversations run in parallel.
-- The inbound message is stored before the turn, the replies after it, in
-  one transaction with the "done" mark: a redelivered message id is
-  processed once and gets the same replies.
+  lock per conversation); different conversations run in parallel. A turn
+  that cannot get its lock (or a database connection) in time tells the
+  customer to wait a moment and leaves the message for the sweep.
+- The replies are stored in one transaction with the "done" mark: a
+  redelivered message id is processed once and gets the same replies. A
+  retried turn whose checkpoint was already written (a committed sale whose
+  reply was lost) answers with what that turn said.
+- Message ids are scoped to their conversation; in a group chat each
+  member is a conversation of their own (`InboundMessage.conversation_key`).
+- Edits and deletions are events on the stored message, not turns.
 - An exception or a timeout in a turn yields a polite reply and a logged
   error; the customer's message stays stored (turn_status=failed) and a
   redelivery retries it.
@@ -20,19 +33,33 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from agent import metrics
 from agent.checkpoints import DURABILITY, prune
 from agent.language import detect_language
-from channels.base import Button, Channel, ChannelRegistry, InboundMessage, OutboundMessage, SendResult
+from channels.base import (
+    EVENT_KINDS,
+    Button,
+    Channel,
+    ChannelRegistry,
+    Contact,
+    InboundMessage,
+    Location,
+    Media,
+    OrderItem,
+    OutboundMessage,
+    SendResult,
+)
 from channels.metrics import SEND_FAILURES, SENDS
 from config.store import ConfigStore
+from storage.db import LockTimeout
 from storage.models import Conversation, Message
 from tools import TOOLS
 from tools.context import Services, ToolContext
@@ -42,6 +69,9 @@ MAX_TEXT = 4000
 # Old checkpoints of the current thread are deleted every PRUNE_EVERY turns: storage stays
 # bounded (at most that many small checkpoints per conversation) at a fraction of the cost.
 PRUNE_EVERY = 8
+# A stored message taken up this many times without finishing (a crash loop) is answered with an apology.
+MAX_ATTEMPTS = 4
+RETRY_AFTER_S = 5
 # Inbound kinds answered by a fixed sentence instead of a model turn (unless they carry text).
 _FIXED_REPLIES = {
     "unsupported": "messages.unsupported",
@@ -59,6 +89,8 @@ class TurnResult:
     skipped: bool = False
     conversation: Conversation | None = None
     inbound_id: int | None = None
+    busy: bool = False  # the lock or the database was not available in time; the message waits, stored
+    retry_after_s: int = 0
 
 
 class _KeyedLocks:
@@ -67,28 +99,43 @@ class _KeyedLocks:
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    def __call__(self, key: str) -> _KeyedLock:
-        return _KeyedLock(self, key)
+    def __call__(self, key: str, timeout_s: float | None = None) -> _KeyedLock:
+        return _KeyedLock(self, key, timeout_s)
+
+    def _leave(self, key: str) -> None:
+        lock, users = self._locks[key]
+        if users <= 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
 
 
 class _KeyedLock:
-    def __init__(self, owner: _KeyedLocks, key: str) -> None:
-        self.owner, self.key = owner, key
+    def __init__(self, owner: _KeyedLocks, key: str, timeout_s: float | None) -> None:
+        self.owner, self.key, self.timeout_s = owner, key, timeout_s
 
     async def __aenter__(self) -> None:
         lock, users = self.owner._locks.get(self.key, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
         self.owner._locks[self.key] = (lock, users + 1)
-        await lock.acquire()
+        try:
+            if self.timeout_s is None:
+                await lock.acquire()
+            else:
+                async with asyncio.timeout(self.timeout_s):
+                    await lock.acquire()
+        except TimeoutError as exc:
+            self.owner._leave(self.key)
+            raise LockTimeout("the conversation is busy") from exc
+        except BaseException:
+            self.owner._leave(self.key)
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
-        lock, users = self.owner._locks[self.key]
+        lock, _ = self.owner._locks[self.key]
         lock.release()
-        if users <= 1:
-            del self.owner._locks[self.key]
-        else:
-            self.owner._locks[self.key] = (lock, users - 1)
+        self.owner._leave(self.key)
 
 
 class AgentRuntime:
@@ -101,6 +148,7 @@ class AgentRuntime:
         config: ConfigStore,
         channels: ChannelRegistry,
         turn_timeout_s: float = 60.0,
+        lock_timeout_s: float = 20.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.services = services
@@ -109,7 +157,10 @@ class AgentRuntime:
         self.config = config
         self.channels = channels
         self.turn_timeout_s = turn_timeout_s
+        self.lock_timeout_s = lock_timeout_s
         self.clock = clock
+        self.started_at = clock()
+        self._sweeping = asyncio.Lock()
         self._locks = _KeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._inflight = 0
@@ -155,6 +206,50 @@ class AgentRuntime:
                 except TimeoutError:
                     break
 
+    # -- ingress -------------------------------------------------------------------
+
+    async def accept(self, messages: list[InboundMessage]) -> list[InboundMessage]:
+        """Durably store what a webhook body carries, before the platform is answered 2xx.
+
+        Customer messages are stored in one transaction (pending); edits and
+        deletions are applied to the message they change. Returns the
+        messages that still need a turn, in order (not those already answered:
+        a redelivery). Raises if storage fails: the webhook must then answer
+        an error so that the platform delivers it again.
+        """
+        turns = [m for m in messages if m.kind not in EVENT_KINDS]
+        stored = []
+        if turns:
+            config = self.config.current
+            stored = await self.repos.messages.store_inbound(
+                [{"channel": m.channel, "chat_id": m.conversation_key, "channel_message_id": m.message_id,
+                  "sender_name": m.sender_name, "kind": m.kind, "text": m.text, "payload": m.payload_json()}
+                 for m in turns],
+                now=self.clock(), language=lambda conv, text: _language(conv, text, config),
+            )
+        for m in messages:
+            if m.kind in EVENT_KINDS:
+                await self.apply_event(m)
+        return [m for m, row in zip(turns, stored, strict=True) if row.message.turn_status == "pending"]
+
+    async def apply_event(self, msg: InboundMessage) -> bool:
+        """An edit or a deletion: recorded on the stored message it changes; never a turn, never a reply."""
+        conv = await self.repos.conversations.get(msg.channel, msg.conversation_key)
+        if conv is None or not msg.edited_of:
+            return False
+        found = await self.repos.messages.apply_event(
+            conv.id, msg.edited_of, kind=msg.kind, text=msg.text, at=self.clock(), event_id=msg.message_id,
+        )
+        metrics.EVENTS.labels(msg.channel, msg.kind, "applied" if found else "unknown").inc()
+        return found
+
+    async def media_fetched(self, msg: InboundMessage) -> None:
+        """A media download that finished after the message was stored: keep where the file is."""
+        conv = await self.repos.conversations.get(msg.channel, msg.conversation_key)
+        stored = await self.repos.messages.find(conv.id, "in", msg.message_id) if conv else None
+        if stored is not None and msg.media:
+            await self.repos.messages.update_payload(stored.id, {"media": (msg.payload_json() or {}).get("media")})
+
     # -- turns ---------------------------------------------------------------------
 
     async def handle(self, msg: InboundMessage, *, inline: bool = False) -> TurnResult:
@@ -162,37 +257,78 @@ class AgentRuntime:
 
         `inline=True`: the caller returns the replies in its own response (the
         web chat), so they are stored as sent in the turn's final write.
+        Older unanswered messages of the conversation are answered first and
+        their replies come before this message's.
         """
         self._inflight += 1
         self._idle.clear()
         try:
-            key = f"{msg.channel}:{msg.chat_id}"
-            async with self._locks(key), self.repos.db.conversation_lock(f"{self.repos.business_id}:{key}"):
-                return await self._handle_locked(msg, inline)
+            key = f"{msg.channel}:{msg.conversation_key}"
+            lock_key = f"{self.repos.business_id}:{key}"
+            try:
+                async with (self._locks(key, self.lock_timeout_s),
+                            self.repos.db.conversation_lock(lock_key, self.lock_timeout_s)):
+                    return await self._handle_locked(msg, inline)
+            except (LockTimeout, SATimeoutError) as exc:
+                return await self._busy(msg, exc)
         finally:
             self._inflight -= 1
             if not self._inflight:
                 self._idle.set()
 
+    async def _busy(self, msg: InboundMessage, exc: Exception) -> TurnResult:
+        """No lock or connection in time: keep the message (stored, pending) and ask for a moment."""
+        log.warning("turn deferred: %s", exc, extra={"channel": msg.channel})
+        metrics.TURNS.labels(msg.channel, "busy").inc()
+        conv = None
+        try:
+            stored = await self.repos.messages.store_inbound(
+                [{"channel": msg.channel, "chat_id": msg.conversation_key, "channel_message_id": msg.message_id,
+                  "sender_name": msg.sender_name, "kind": msg.kind, "text": msg.text, "payload": msg.payload_json()}],
+                now=self.clock(), language=lambda c, t: _language(c, t, self.config.current),
+            )
+            conv = stored[0].conversation
+        except Exception:  # the database itself is the problem: the platform's redelivery or the client retries
+            log.warning("could not store a deferred message", extra={"channel": msg.channel})
+        lang = (conv.language if conv else None) or self.config.current.default_language
+        text = self.services.prompts.text("messages.busy", lang)
+        return TurnResult([OutboundMessage(text=text)], busy=True, conversation=conv, retry_after_s=RETRY_AFTER_S)
+
     async def _handle_locked(self, msg: InboundMessage, inline: bool) -> TurnResult:
         config = await self.config.refresh()
         await self.services.prompts.refresh()
-        def language(conv: Conversation) -> str:
-            current = conv.language or config.default_language
-            lang = detect_language(msg.text, default=current) if msg.text.strip() else current
-            return lang if lang in config.languages else config.default_language
-
-        conv, stored, created = await self.repos.messages.begin_inbound(
-            msg.channel, msg.chat_id, channel_message_id=msg.message_id, now=self.clock(), language=language,
-            sender_name=msg.sender_name, kind=msg.kind, text=msg.text, payload=msg.payload_json(),
+        if msg.kind in EVENT_KINDS:
+            await self.apply_event(msg)
+            return TurnResult([], skipped=True)
+        inbound = await self.repos.messages.begin_inbound(
+            msg.channel, msg.conversation_key, channel_message_id=msg.message_id, now=self.clock(),
+            language=lambda conv: _language(conv, msg.text, config), sender_name=msg.sender_name,
+            kind=msg.kind, text=msg.text, payload=msg.payload_json(),
         )
-        if not created and stored.turn_status in ("done", "skipped"):
+        conv, stored = inbound.conversation, inbound.message
+        if stored.turn_status in ("done", "skipped"):
             metrics.DUPLICATES.labels(msg.channel).inc()
             previous = await self.repos.messages.replies_to(stored.id)
             return TurnResult(
-                [_outbound(m) for m in previous], [m.id for m in previous], duplicate=True,
-                conversation=conv, inbound_id=stored.id,
+                [_outbound(m, stored.channel_message_id) for m in previous], [m.id for m in previous],
+                duplicate=True, conversation=conv, inbound_id=stored.id,
             )
+        result = TurnResult([], conversation=conv, inbound_id=stored.id)
+        for row in inbound.backlog:  # older messages nobody answered yet go first, in order
+            earlier = await self._turn(conv, _from_row(row, conv), row, inline, config, backlog=True)
+            result.replies += earlier.replies
+            result.reply_ids += earlier.reply_ids
+        turn = await self._turn(conv, msg, stored, inline, config)
+        result.replies += turn.replies
+        result.reply_ids += turn.reply_ids
+        result.skipped = turn.skipped
+        return result
+
+    async def _turn(self, conv: Conversation, msg: InboundMessage, stored: Message, inline: bool, config: Any,
+                    *, backlog: bool = False) -> TurnResult:
+        if backlog:
+            stored.attempts = (stored.attempts or 0) + 1
+            await self.repos.messages.count_attempt(stored.id)
         lang = conv.language or config.default_language
         if conv.status == "human":
             await self.repos.messages.set_turn_status(stored.id, "skipped")
@@ -212,7 +348,9 @@ class AgentRuntime:
         )
         outcome, usage, error = "ok", {}, None
         try:
-            replies, usage = await asyncio.wait_for(self._run_turn(msg, ctx), timeout=self.turn_timeout_s)
+            if (stored.attempts or 0) > MAX_ATTEMPTS:
+                raise RuntimeError(f"gave up after {stored.attempts - 1} unfinished attempts")
+            replies, usage = await asyncio.wait_for(self._run_turn(msg, ctx, stored), timeout=self.turn_timeout_s)
         except Exception as exc:  # never lose the message, never crash the daemon
             outcome, error = "error", f"{type(exc).__name__}: {exc}"[:500]
             log.exception("turn failed", extra={"conversation_id": conv.id})
@@ -224,9 +362,11 @@ class AgentRuntime:
         )
         metrics.TURNS.labels(msg.channel, outcome).inc()
         metrics.TURN_LATENCY.labels(msg.channel).observe(latency)
-        return TurnResult([_outbound(m) for m in saved], [m.id for m in saved], conversation=conv, inbound_id=stored.id)
+        return TurnResult([_outbound(m, stored.channel_message_id) for m in saved], [m.id for m in saved],
+                          conversation=conv, inbound_id=stored.id)
 
-    async def _run_turn(self, msg: InboundMessage, ctx: ToolContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    async def _run_turn(self, msg: InboundMessage, ctx: ToolContext,
+                        stored: Message) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         text = msg.text.strip()
         if len(text) > MAX_TEXT:
             return [{"text": ctx.prompts.text("messages.too_long", ctx.language, limit=MAX_TEXT)}], {}
@@ -235,19 +375,28 @@ class AgentRuntime:
             text = transcript
         if msg.kind == "reaction":
             return [], {}
-        if msg.kind == "contact" and msg.contact is not None:
-            return [{"text": await self._save_contact(msg, ctx)}], {}
-        if not text:
+        if msg.kind == "contact" and msg.contacts:
+            return [{"text": await self._save_contacts(msg, ctx)}], {}
+        if not text and msg.kind != "order":
             key = _FIXED_REPLIES.get(msg.kind)
             if key is None and msg.media:
-                return [{"text": ctx.prompts.text("messages.media_received", ctx.language, kind=msg.media[0].kind)}], {}
+                kind = ctx.prompts.text(f"messages.media_kinds.{msg.media[0].kind}", ctx.language)
+                return [{"text": ctx.prompts.text("messages.media_received", ctx.language, kind=kind)}], {}
             return [{"text": ctx.prompts.text(key or "messages.unsupported", ctx.language)}], {}
 
         thread = {"configurable": {"thread_id": f"conv-{ctx.conversation_id}"}}
+        if (stored.attempts or 0) > 1:
+            # A retry: if the turn's checkpoint was written before the crash (a sale committed,
+            # its reply lost), that turn happened; answer with what it said, don't run it again.
+            snapshot = await self.graph.aget_state(thread)
+            done = (snapshot.values or {}) if snapshot else {}
+            if (done.get("inbound") or {}).get("id") == stored.id and done.get("replies"):
+                return list(done["replies"]), {}
         state_in = {
             "messages": [HumanMessage(text)],
             "language": ctx.language,
-            "inbound": {"text": text, "button_payload": msg.button_payload, "kind": msg.kind},
+            "inbound": {"id": stored.id, "text": text, "button_payload": msg.button_payload, "kind": msg.kind,
+                        "order": [{"sku": i.sku, "quantity": i.quantity} for i in msg.order]},
             "offer_fresh": False,
             "replies": [],
             "steps": 0,
@@ -267,15 +416,22 @@ class AgentRuntime:
             metrics.HANDOFFS.labels("bot").inc()
         return list(result.get("replies") or []), dict(result.get("usage") or {})
 
-    async def _save_contact(self, msg: InboundMessage, ctx: ToolContext) -> str:
-        """A shared contact goes to the conversation's lead (phone and name)."""
-        contact = msg.contact
-        assert contact is not None
+    async def _save_contacts(self, msg: InboundMessage, ctx: ToolContext) -> str:
+        """Shared contact cards are kept on the message (all of them); none overwrites the sender's lead.
+
+        Only a card that is the sender's own (same platform user) fills their lead.
+        """
+        me = msg.sender_id or (None if msg.group else msg.chat_id)
+        own = next((c for c in msg.contacts if me and c.user_id == me), None)
         lead_tool = TOOLS.get("qualify_lead")
-        if lead_tool is not None and ctx.config.tool_enabled("qualify_lead"):
-            args = {"name": contact.full_name, "phone": contact.phone, "email": contact.email}
+        if own is not None and lead_tool is not None and ctx.config.tool_enabled("qualify_lead"):
+            args = {"name": own.full_name, "phone": own.phone, "email": own.email}
             await lead_tool({k: v for k, v in args.items() if v}, ctx)
-        name_part = f" ({contact.full_name})" if contact.full_name else ""
+        names = [c.full_name or c.phone or "?" for c in msg.contacts]
+        if len(names) > 1:
+            return ctx.prompts.text("messages.contacts_received", ctx.language, count=len(names),
+                                    names=", ".join(names))
+        name_part = f" ({names[0]})" if names and names[0] != "?" else ""
         return ctx.prompts.text("messages.contact_received", ctx.language, name_part=name_part)
 
     def _turn_record(self, conv: Conversation, inbound_id: int, latency: float, usage: dict[str, Any],
@@ -289,23 +445,100 @@ class AgentRuntime:
                 "latency_ms": int(latency * 1000), "input_tokens": tokens_in, "output_tokens": tokens_out,
                 "error": error}
 
+    # -- sweeping --------------------------------------------------------------------
+
+    async def sweep(self, *, older_than: datetime | None = None) -> dict[str, int]:
+        """Answer what was stored but never answered, and send what was stored but never sent.
+
+        At start-up `older_than` is the start time (nothing of this process is
+        in flight yet); periodically it is a grace period ago, so a turn in
+        progress is not raced (and if it were, the conversation lock and the
+        status checks under it keep every message answered once).
+        """
+        cutoff = older_than or self.started_at
+        counts = {"turns": 0, "sends": 0}
+        async with self._sweeping:
+            latest: dict[int, Message] = {}
+            for row in await self.repos.messages.unanswered(cutoff):
+                latest[row.conversation_id] = row  # the newest per conversation; older ones go first as backlog
+            for row in latest.values():
+                conv = await self.repos.conversations.by_id(row.conversation_id)
+                channel = self.channels.get(row.channel)
+                if conv is None or channel is None or self.closing:
+                    continue
+                result = await self.dispatch(_from_row(row, conv), channel)
+                counts["turns"] += 0 if result.duplicate else 1
+            unsent: dict[int, list[Message]] = {}
+            for row in await self.repos.messages.unsent(cutoff):
+                unsent.setdefault(row.conversation_id, []).append(row)
+            for conversation_id, rows in unsent.items():
+                conv = await self.repos.conversations.by_id(conversation_id)
+                channel = self.channels.get(rows[0].channel)
+                if conv is None or channel is None or self.closing:
+                    continue
+                items = [(m.id, _outbound(m, None, author=m.author)) for m in rows]
+                counts["sends"] += await self.deliver(conv, items, channel, resend=True)
+        if counts["turns"] or counts["sends"]:
+            log.info("sweep: answered %s stored message(s), sent %s stored repl(ies)", counts["turns"], counts["sends"])
+        return counts
+
+    async def sweep_forever(self, interval_s: float, grace_s: float) -> None:
+        """The start-up sweep, then one every `interval_s` (errors logged, never fatal)."""
+        first = True
+        while not self.closing:
+            try:
+                cutoff = self.started_at if first else self.clock() - timedelta(seconds=grace_s)
+                await self.sweep(older_than=cutoff)
+            except Exception:
+                log.exception("sweep failed")
+            first = False
+            await asyncio.sleep(interval_s)
+
     # -- sending ---------------------------------------------------------------------
 
     async def dispatch(self, msg: InboundMessage, channel: Channel) -> TurnResult:
         """For push channels: handle, then send the replies (not again for a duplicate)."""
         result = await self.handle(msg)
+        if result.busy:
+            await self._send_busy(result, channel, msg)
+            return result
         if result.duplicate or not result.replies or result.conversation is None:
             return result
         await self.deliver(result.conversation, list(zip(result.reply_ids, result.replies, strict=True)), channel)
         return result
 
-    async def deliver(self, conv: Conversation, items: list[tuple[int, OutboundMessage]], channel: Channel) -> None:
-        """Send stored outbound messages in order and record what the platform said."""
+    async def _send_busy(self, result: TurnResult, channel: Channel, msg: InboundMessage) -> None:
+        """The 'one moment' note: stored as a bot message (not the turn's reply, which comes later) and sent."""
+        conv = result.conversation
+        if conv is None:
+            return
+        try:
+            stored = await self.repos.messages.add_outbound(conv, author="bot", text=result.replies[0].text)
+        except Exception:
+            log.warning("could not store the busy note", extra={"conversation_id": conv.id})
+            return
+        out = OutboundMessage(text=stored.text, metadata={"reply_to": msg.message_id})
+        await self.deliver(conv, [(stored.id, out)], channel)
+
+    async def deliver(self, conv: Conversation, items: list[tuple[int, OutboundMessage]], channel: Channel,
+                      *, resend: bool = False) -> int:
+        """Send stored outbound messages in order and record what the platform said; returns how many went out.
+
+        Each message is claimed first (queued -> sending), so a sweep and a
+        live turn never both send it; `resend` also takes messages left
+        `sending` by a process that died mid-send.
+        """
+        sent = 0
         for message_id, out in items:
             fresh = await self.repos.conversations.by_id(conv.id)
             if fresh is not None and fresh.status == "human" and out.metadata.get("author") != "human":
                 await self.repos.messages.set_delivery(message_id, status="held", error="conversation with a human")
                 continue
+            claimed = await self.repos.messages.claim_send(
+                message_id, expect=("queued", "sending") if resend else ("queued",)
+            )
+            if claimed is None:
+                continue  # someone else sent it (or is sending it)
             if fresh is not None and fresh.last_inbound_at is not None:
                 out.metadata.setdefault("last_inbound_at", fresh.last_inbound_at.timestamp())
             try:
@@ -315,12 +548,14 @@ class AgentRuntime:
                 result = SendResult(ok=False, status="failed", error=f"{type(exc).__name__}: {exc}"[:300])
             if result.ok:
                 SENDS.labels(channel.name).inc()
+                sent += 1
             else:
                 SEND_FAILURES.labels(channel.name, (result.error or "error")[:40]).inc()
             await self.repos.messages.set_delivery(
                 message_id, status=result.status if result.ok else "failed",
                 channel_message_id=result.channel_message_id, error=result.error,
             )
+        return sent
 
     async def human_reply(self, conv: Conversation, text: str, *, author: str = "human") -> Message:
         """A person's reply: stored, then sent through the conversation's own channel."""
@@ -360,6 +595,36 @@ def public_message(m: Message) -> dict[str, Any]:
     return out
 
 
-def _outbound(message: Message) -> OutboundMessage:
+def _outbound(message: Message, reply_to: str | None, *, author: str | None = None) -> OutboundMessage:
+    """A stored reply as a channel sends it; `reply_to` is the platform id of the message it answers."""
     buttons = tuple(Button(b["title"], b["payload"]) for b in (message.payload or {}).get("buttons", []))
-    return OutboundMessage(text=message.text, buttons=buttons, metadata={"message_id": message.id})
+    metadata: dict[str, Any] = {"message_id": message.id}
+    if reply_to:
+        metadata["reply_to"] = reply_to
+    if author == "human":
+        metadata["author"] = "human"
+    return OutboundMessage(text=message.text, buttons=buttons, metadata=metadata)
+
+
+def _language(conv: Conversation, text: str, config: Any) -> str:
+    """The conversation's language for a turn: detected from the text, within the configured languages."""
+    current = conv.language or config.default_language
+    lang = detect_language(text, default=current) if text.strip() else current
+    return lang if lang in config.languages else config.default_language
+
+
+def _from_row(row: Message, conv: Conversation) -> InboundMessage:
+    """The inbound message as it was stored (for a turn taken up later: a backlog, a sweep)."""
+    payload = row.payload or {}
+    media = tuple(Media(**{k: m.get(k) for k in Media.__slots__}) for m in payload.get("media") or [])
+    contacts = tuple(Contact(**{k: c.get(k) for k in Contact.__slots__}) for c in payload.get("contacts") or [])
+    order = tuple(OrderItem(**{k: i.get(k) for k in OrderItem.__slots__}) for i in payload.get("order") or [])
+    location = Location(**payload["location"]) if payload.get("location") else None
+    return InboundMessage(
+        channel=row.channel, chat_id=conv.chat_id, message_id=row.channel_message_id or f"row-{row.id}",
+        text=row.text or "", kind=row.kind or "text", sender_name=payload.get("sender_name"),
+        button_payload=payload.get("button_payload"), location=location, contacts=contacts, media=media,
+        order=order, reaction=payload.get("reaction"), reacts_to=payload.get("reacts_to"),
+        raw_type=payload.get("raw_type"), referral=payload.get("referral"), sender_id=payload.get("sender_id"),
+        reply_to=payload.get("reply_to"),
+    )

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import mimetypes
 import os
 import re
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _EXTRA_TYPES = {"audio/ogg": ".ogg", "audio/opus": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a",
                 "audio/aac": ".aac", "audio/amr": ".amr", "image/jpeg": ".jpg", "image/webp": ".webp",
@@ -151,3 +153,28 @@ def _boundary(window: str) -> int:
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units (how Telegram counts message length)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+async def retry_media(handler: Any, msg: Any, fetch: Callable[[Any], Awaitable[Any]], delays_s: tuple[float, ...],
+                      errors: tuple[type[BaseException], ...]) -> bool:
+    """Download a message's media again after a failure, in the background, with growing pauses.
+
+    The message was stored and answered without its file; when a download
+    succeeds, the stored message learns where the file is
+    (`handler.media_fetched`). Stops early when the daemon shuts down.
+    """
+    for attempt, delay in enumerate(delays_s, start=1):
+        deadline = asyncio.get_running_loop().time() + delay
+        while asyncio.get_running_loop().time() < deadline:
+            if getattr(handler, "closing", False):
+                return False
+            await asyncio.sleep(min(0.5, max(0.0, deadline - asyncio.get_running_loop().time())))
+        try:
+            fetched = await fetch(msg)
+        except errors as exc:
+            log.info("media download retry %s failed: %s", attempt, type(exc).__name__)
+            continue
+        await handler.media_fetched(fetched)
+        return True
+    log.warning("media download given up after %s retries", len(delays_s))
+    return False

@@ -83,6 +83,12 @@ class WebChannel:
         if len(parsed.text) > MAX_TEXT:
             return _error(413, f"text longer than {MAX_TEXT} characters")
         result = await self.handler.handle(parsed, inline=True)  # the replies go back in this response
+        if getattr(result, "busy", False):  # kept (stored); the same message_id asked again gets the answer
+            return web.json_response(
+                {"error": "busy, retry with the same message_id", "chat_id": parsed.chat_id,
+                 "message_id": parsed.message_id, "replies": [_reply_json(r) for r in result.replies]},
+                status=503, headers={"Retry-After": str(result.retry_after_s or 5)},
+            )
         return web.json_response(
             {
                 "chat_id": parsed.chat_id,

@@ -25,6 +25,7 @@ class TelegramSettings(BaseModel):
     base_url: str | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    groups: bool = True  # answer in group chats (when addressed); False ignores groups entirely
 
 
 class WhatsAppSettings(BaseModel):
@@ -73,6 +74,12 @@ class Settings(BaseSettings):
     demo_catalog: bool = Field(True, validation_alias=_env("BOT_DEMO_CATALOG"))
     log_level: str = Field("INFO", validation_alias=_env("BOT_LOG_LEVEL"))
     turn_timeout_s: float = Field(60.0, validation_alias=_env("BOT_TURN_TIMEOUT"))
+    # How long a turn waits for its conversation's lock (or a database connection) before the
+    # customer is told to wait a moment and the message is left for the sweep.
+    lock_timeout_s: float = Field(20.0, gt=0, validation_alias=_env("BOT_LOCK_TIMEOUT"))
+    # Stored but unanswered messages and unsent replies are taken up at start-up and by a sweep this often.
+    sweep_interval_s: float = Field(30.0, gt=0, validation_alias=_env("BOT_SWEEP_INTERVAL"))
+    sweep_grace_s: float = Field(60.0, ge=0, validation_alias=_env("BOT_SWEEP_GRACE"))
 
     llm_provider: Literal["offline", "openai", "gemini"] | None = Field(
         None, validation_alias=_env("BOT_LLM_PROVIDER")
@@ -91,6 +98,7 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = Field(None, validation_alias=_env("TELEGRAM_BASE_URL"))
     telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
+    telegram_groups: bool = Field(True, validation_alias=_env("TELEGRAM_GROUPS"))
 
     whatsapp_access_token: SecretStr | None = Field(None, validation_alias=_env("WHATSAPP_ACCESS_TOKEN"))
     whatsapp_phone_number_id: str | None = Field(None, validation_alias=_env("WHATSAPP_PHONE_NUMBER_ID"))
@@ -165,6 +173,7 @@ class Settings(BaseSettings):
             base_url=self.telegram_base_url,
             webhook_url=self.telegram_webhook_url,
             webhook_secret=self.telegram_webhook_secret,
+            groups=self.telegram_groups,
         )
 
     @property

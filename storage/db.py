@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +24,12 @@ from storage.group_writer import GroupWriter
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 T = TypeVar("T")
+# Seconds a statement waits for a pooled PostgreSQL connection before giving up (a busy reply, not a hang).
+POOL_TIMEOUT_S = 10.0
+
+
+class LockTimeout(Exception):
+    """A conversation's lock, or a database connection, could not be had in time."""
 
 
 def sqlite_pragmas(engine: Engine) -> None:
@@ -42,7 +49,7 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         sqlite_pragmas(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S)
 
 
 def _alembic_config() -> Config:
@@ -75,7 +82,9 @@ class Database:
         self.write_lock = asyncio.Lock() if self.is_sqlite else None
         # The per-turn writes run whole in one thread hop on SQLite (see `write`).
         # Session-level advisory locks hold a connection for a whole turn: their own pool.
-        self.lock_engine = None if self.is_sqlite else create_async_engine(url, pool_size=20, max_overflow=200)
+        self.lock_engine = None if self.is_sqlite else create_async_engine(
+            url, pool_size=20, max_overflow=200, pool_timeout=POOL_TIMEOUT_S
+        )
         self._writer: GroupWriter | None = None
         self._reader: ThreadPoolExecutor | None = None
         self._sync_engine: Engine | None = None
@@ -140,22 +149,41 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def conversation_lock(self, key: str) -> AsyncIterator[None]:
+    async def conversation_lock(self, key: str, timeout_s: float = 20.0) -> AsyncIterator[None]:
         """Serialize turns of one conversation across replicas (PostgreSQL advisory lock).
 
-        On SQLite there is one daemon per database, and the runtime's
-        in-process FIFO lock is enough, so this is a no-op there.
+        Raises `LockTimeout` when neither the lock nor a connection for it
+        can be had within `timeout_s`: the caller tells the customer to wait
+        and leaves the stored message for the sweep. Try-lock polling, so no
+        server-side wait outlives the deadline. On SQLite there is one daemon
+        per database and the runtime's in-process FIFO lock is enough, so
+        this is a no-op there.
         """
         if self.is_sqlite:
             yield
             return
-        async with self.lock_engine.connect() as conn:
-            await conn.execute(text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), {"k": key})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                conn = await self.lock_engine.connect()
+        except (TimeoutError, SATimeoutError) as exc:
+            raise LockTimeout("no database connection for the conversation lock") from exc
+        try:
+            pause = 0.02
+            while not (await conn.execute(text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"),
+                                          {"k": key})).scalar_one():
+                if loop.time() + pause > deadline:
+                    raise LockTimeout("the conversation is busy")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.25)
             try:
                 yield
             finally:
                 await conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key})
                 await conn.commit()
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -62,9 +62,12 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint(
-            "business_id", "channel", "direction", "channel_message_id", name="uq_messages_channel_id"
+            "business_id", "conversation_id", "direction", "channel_message_id", name="uq_messages_conversation_id"
         ),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        Index("ix_messages_turn_status", "direction", "turn_status"),
+        Index("ix_messages_delivery_status", "direction", "delivery_status"),
+        Index("ix_messages_channel_id", "business_id", "channel", "channel_message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -79,7 +82,8 @@ class Message(SQLModel, table=True):
     channel_message_id: str | None = Field(None, max_length=200)
     reply_to_id: int | None = Field(None, index=True)
     turn_status: str | None = Field(None, max_length=16)  # inbound: pending | done | failed | skipped
-    delivery_status: str | None = Field(None, max_length=16)  # outbound: queued|sent|delivered|read|failed
+    delivery_status: str | None = Field(None, max_length=16)  # outbound: queued|sending|sent|delivered|read|failed|held
+    attempts: int = Field(0, sa_column_kwargs={"server_default": "0"})  # turns started / sends tried
     error: str | None = None
     created_at: datetime = _ts()
 

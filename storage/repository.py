@@ -60,6 +60,8 @@ class CommitResult:
     status: str  # committed | already | insufficient | missing
     sale: Sale | None = None
     available: int = 0
+    sales: tuple[Sale, ...] = ()  # every line of a multi-line order
+    sku: str | None = None  # the line that could not be committed
 
 
 class ProductRepo:
@@ -127,6 +129,14 @@ class ProductRepo:
             ).scalar_one()
 
 
+class _LineFailed(Exception):
+    """One line of a multi-line order cannot be committed: roll the whole order back."""
+
+    def __init__(self, result: CommitResult) -> None:
+        super().__init__(result.status)
+        self.result = result
+
+
 class SaleRepo:
     def __init__(self, db: Database, business_id: str) -> None:
         self.db = db
@@ -179,6 +189,49 @@ class SaleRepo:
                     prior = (await s2.execute(select(Sale).where(Sale.order_id == order_id))).scalar_one()
                 return CommitResult("already", prior)
             return CommitResult("committed", sale)
+
+    async def commit_lines(self, *, order_id: str, lines: Sequence[tuple[str, int]], conversation_id: int | None,
+                           currency: str) -> CommitResult:
+        """Commit an order of several lines in one transaction: every line or none.
+
+        Each line is a sale row with order id `<order_id>-<n>`; committing the
+        same order again returns the first commit's sales. Stock is
+        decremented only where enough remains, prices are the database's.
+        """
+        ids = [f"{order_id}-{n}" for n in range(1, len(lines) + 1)]
+        try:
+            async with self.db.transaction() as s:
+                prior = list((await s.execute(select(Sale).where(Sale.order_id.in_(ids)).order_by(Sale.id))).scalars())
+                if prior:
+                    return CommitResult("already", prior[0], sales=tuple(prior))
+                sales = []
+                for line_id, (sku, quantity) in zip(ids, lines, strict=True):
+                    product = (await s.execute(select(Product).where(
+                        Product.business_id == self.business_id, Product.sku == sku))).scalar_one_or_none()
+                    if product is None:
+                        raise _LineFailed(CommitResult("missing", sku=sku))
+                    done = await s.execute(
+                        update(Product).where(Product.id == product.id, Product.stock >= quantity)
+                        .values(stock=Product.stock - quantity, updated_at=utcnow())
+                        .execution_options(synchronize_session=False)
+                    )
+                    if done.rowcount != 1:
+                        await s.refresh(product)
+                        raise _LineFailed(CommitResult("insufficient", available=product.stock, sku=sku))
+                    sale = Sale(business_id=self.business_id, order_id=line_id, conversation_id=conversation_id,
+                                product_id=product.id, sku=product.sku, product_name=product.name,
+                                quantity=quantity, unit_price=product.price, total=product.price * quantity,
+                                currency=currency)
+                    s.add(sale)
+                    sales.append(sale)
+                await s.flush()
+                return CommitResult("committed", sales[0], sales=tuple(sales))
+        except _LineFailed as failed:  # the transaction rolled back: nothing of the order was sold
+            return failed.result
+        except IntegrityError:  # a concurrent commit of the same order won the race
+            async with self.db.session() as s2:
+                prior = list((await s2.execute(select(Sale).where(Sale.order_id.in_(ids)).order_by(Sale.id))).scalars())
+            return CommitResult("already", prior[0], sales=tuple(prior))
 
     async def list(self, *, conversation_id: int | None = None, since: datetime | None = None) -> list[Sale]:
         q = select(Sale).where(Sale.business_id == self.business_id)
@@ -282,15 +335,22 @@ class _TurnStatements:
             language=bindparam("language")
         )
         inbound_cols = ("business_id", "conversation_id", "channel", "direction", "author", "turn_status",
-                        "channel_message_id", "created_at", "kind", "text", "payload")
+                        "channel_message_id", "created_at", "kind", "text", "payload", "attempts")
         self.insert_inbound = (
             upsert(MESSAGES).values({k: bindparam(k) for k in inbound_cols})
             .on_conflict_do_nothing().returning(m.id)
         )
         self.find_inbound = select(MESSAGES).where(
-            m.business_id == bindparam("business_id"), m.channel == bindparam("channel"), m.direction == "in",
+            m.conversation_id == bindparam("conversation_id"), m.direction == "in",
             m.channel_message_id == bindparam("channel_message_id"),
         )
+        self.claim_inbound = update(MESSAGES).where(m.id == bindparam("message_id")).values(
+            attempts=m.attempts + 1
+        ).returning(m.attempts)
+        self.backlog = select(MESSAGES).where(
+            m.conversation_id == bindparam("conversation_id"), m.direction == "in", m.turn_status == "pending",
+            m.id < bindparam("before_id"),
+        ).order_by(m.id)
         reply_cols = ("business_id", "conversation_id", "channel", "direction", "author", "kind", "text", "payload",
                       "reply_to_id", "delivery_status", "created_at")
         self.insert_reply = insert(MESSAGES).values({k: bindparam(k) for k in reply_cols}).returning(m.id)
@@ -298,6 +358,19 @@ class _TurnStatements:
         self.finish_inbound = update(MESSAGES).where(m.id == bindparam("message_id")).values(
             turn_status=bindparam("turn_status"), error=bindparam("error")
         )
+
+
+@dataclass
+class Inbound:
+    """A stored inbound message, its conversation, and what is still unanswered before it."""
+
+    conversation: Conversation
+    message: Message
+    created: bool
+    backlog: list[Message]
+
+    def __iter__(self):  # (conversation, message, created), as callers unpack it
+        return iter((self.conversation, self.message, self.created))
 
 
 class MessageRepo:
@@ -321,45 +394,140 @@ class MessageRepo:
                 s.add(msg)
             return msg, True
         except IntegrityError:
-            existing = await self.find(conv.channel, "in", fields["channel_message_id"])
+            existing = await self.find(conv.id, "in", fields["channel_message_id"])
             assert existing is not None
             return existing, False
 
-    async def find(self, channel: str, direction: str, channel_message_id: str) -> Message | None:
+    async def find(self, conversation_id: int, direction: str, channel_message_id: str) -> Message | None:
+        """A message by its platform id, within its conversation (ids are only unique there)."""
         async with self.db.session() as s:
             return (
                 await s.execute(
                     select(Message).where(
-                        Message.business_id == self.business_id,
-                        Message.channel == channel,
+                        Message.conversation_id == conversation_id,
                         Message.direction == direction,
                         Message.channel_message_id == channel_message_id,
                     )
                 )
             ).scalar_one_or_none()
 
+    async def apply_event(self, conversation_id: int, channel_message_id: str, *, kind: str, text: str,
+                          at: datetime, event_id: str) -> bool:
+        """An edit or a deletion of an earlier inbound message, recorded on it (not a new message).
+
+        An edit replaces the text and keeps the previous one in `payload.edits`;
+        a deletion sets `payload.revoked_at`. The same event applied twice
+        (a redelivery) changes nothing. Returns False when the message is unknown.
+        """
+        async with self.db.transaction() as s:
+            msg = (await s.execute(select(Message).where(
+                Message.conversation_id == conversation_id, Message.direction == "in",
+                Message.channel_message_id == channel_message_id,
+            ))).scalar_one_or_none()
+            if msg is None:
+                return False
+            payload = dict(msg.payload or {})
+            events = list(payload.get("events") or [])
+            if event_id in events:
+                return True
+            payload["events"] = [*events, event_id][-20:]
+            if kind == "revoked":
+                payload["revoked_at"] = at.isoformat()
+            else:
+                payload["edits"] = [*(payload.get("edits") or []), {"text": msg.text, "replaced_at": at.isoformat()}]
+                msg.text = text
+            msg.payload = payload
+            return True
+
+    async def update_payload(self, message_id: int, changes: dict[str, Any]) -> None:
+        """Merge `changes` into a stored message's payload (a media download that finished later)."""
+        async with self.db.transaction() as s:
+            msg = await s.get(Message, message_id)
+            if msg is not None:
+                msg.payload = {**(msg.payload or {}), **changes}
+
+    async def unanswered(self, older_than: datetime, limit: int = 500) -> list[Message]:
+        """Inbound messages stored but never answered (a crash, a kill, a busy lock), oldest first."""
+        async with self.db.session() as s:
+            return list((await s.execute(
+                select(Message).where(
+                    Message.business_id == self.business_id, Message.direction == "in",
+                    Message.turn_status == "pending", Message.created_at < older_than,
+                ).order_by(Message.conversation_id, Message.id).limit(limit)
+            )).scalars())
+
+    async def unsent(self, older_than: datetime, limit: int = 500) -> list[Message]:
+        """Outbound messages stored but not (known to be) handed to the platform, oldest first."""
+        async with self.db.session() as s:
+            return list((await s.execute(
+                select(Message).where(
+                    Message.business_id == self.business_id, Message.direction == "out",
+                    Message.delivery_status.in_(("queued", "sending")), Message.created_at < older_than,
+                ).order_by(Message.conversation_id, Message.id).limit(limit)
+            )).scalars())
+
+    async def claim_send(self, message_id: int, *, expect: tuple[str, ...] = ("queued",)) -> int | None:
+        """Mark an outbound message as being sent; only one caller wins (the attempt number, else None).
+
+        A sweep after a crash re-claims `sending` rows: the platform may then
+        get that one reply twice (it has no idempotency key), never zero times.
+        """
+        def run(conn: Connection) -> int | None:
+            return conn.execute(
+                update(MESSAGES)
+                .where(MESSAGES.c.id == message_id, MESSAGES.c.delivery_status.in_(expect))
+                .values(delivery_status="sending", attempts=MESSAGES.c.attempts + 1)
+                .returning(MESSAGES.c.attempts)
+            ).scalar_one_or_none()
+
+        return await self.db.write(run)
+
     async def begin_inbound(
         self, channel: str, chat_id: str, *, channel_message_id: str, now: datetime,
-        language: Callable[[Conversation], str], sender_name: str | None = None, **fields: Any,
-    ) -> tuple[Conversation, Message, bool]:
-        """One transaction before a turn: the conversation (created if new) and the inbound message.
+        language: Callable[[Conversation], str], sender_name: str | None = None, claim: bool = True, **fields: Any,
+    ) -> Inbound:
+        """One transaction: the conversation (created if new) and the inbound message, durably stored.
 
-        Returns (conversation, message, created). A message id seen before
-        returns the stored message and `created=False`, changing nothing.
-        `language(conversation)` decides the conversation's language for this turn.
+        A message id seen before in this conversation returns the stored
+        message (`created=False`) and changes nothing else. With `claim` (a
+        turn is about to run, under the conversation's lock) a still-pending
+        message counts one more attempt, and the conversation's older
+        pending messages (stored but never answered: a crash, a busy lock)
+        come back as `backlog`, oldest first, to be answered before it.
+        `language(conversation)` decides the conversation's language.
         Core statements, not the ORM: this runs on every turn.
         """
         return await self.db.write(
-            self._begin_sync, channel, chat_id, channel_message_id, now, language, sender_name, fields
+            self._begin_sync, channel, chat_id, channel_message_id, now, language, sender_name, claim, fields
         )
+
+    async def store_inbound(self, items: Sequence[dict[str, Any]], *, now: datetime,
+                            language: Callable[[Conversation, str], str]) -> list[Inbound]:
+        """Store several inbound messages in ONE transaction (a webhook body), before it is acknowledged.
+
+        Each item has the `begin_inbound` keywords plus `channel` and `chat_id`;
+        `language(conversation, text)` decides each conversation's language.
+        """
+        def run(conn: Connection) -> list[Inbound]:
+            out = []
+            for item in items:
+                item = dict(item)
+                channel, chat_id, mid = item.pop("channel"), item.pop("chat_id"), item.pop("channel_message_id")
+                sender = item.pop("sender_name", None)
+                text = item.get("text", "")
+                out.append(self._begin_sync(conn, channel, chat_id, mid, now, lambda c, t=text: language(c, t),
+                                            sender, False, item))
+            return out
+
+        return await self.db.write(run)
 
     @functools.cached_property
     def _turn_statements(self) -> _TurnStatements:
         return _TurnStatements(_dialect_insert(self.db))
 
     def _begin_sync(self, conn: Connection, channel: str, chat_id: str, channel_message_id: str, now: datetime,
-                    language: Callable[[Conversation], str], sender_name: str | None,
-                    fields: dict[str, Any]) -> tuple[Conversation, Message, bool]:
+                    language: Callable[[Conversation], str], sender_name: str | None, claim: bool,
+                    fields: dict[str, Any]) -> Inbound:
         st = self._turn_statements
         conv = Conversation(**conn.execute(st.upsert_conversation, {
             "business_id": self.business_id, "channel": channel, "chat_id": chat_id, "now": now,
@@ -372,14 +540,23 @@ class MessageRepo:
         values = {"business_id": self.business_id, "conversation_id": conv.id, "channel": channel,
                   "direction": "in", "author": "customer", "turn_status": "pending",
                   "channel_message_id": channel_message_id, "created_at": now, "kind": "text", "text": "",
-                  "payload": None, **fields}
+                  "payload": None, "attempts": 1 if claim else 0, **fields}
         inserted = conn.execute(st.insert_inbound, values).scalar_one_or_none()
         if inserted is not None:
-            return conv, Message(id=inserted, **values), True
-        prior = conn.execute(st.find_inbound, {
-            "business_id": self.business_id, "channel": channel, "channel_message_id": channel_message_id,
-        }).mappings().one()
-        return conv, Message(**prior), False
+            message, created = Message(id=inserted, **values), True
+        else:
+            prior = conn.execute(st.find_inbound, {
+                "conversation_id": conv.id, "channel_message_id": channel_message_id,
+            }).mappings().one()
+            message, created = Message(**prior), False
+            if claim and message.turn_status in ("pending", "failed"):
+                message.attempts = conn.execute(st.claim_inbound, {"message_id": message.id}).scalar_one()
+        backlog: list[Message] = []
+        if claim and message.turn_status == "pending":
+            backlog = [Message(**row) for row in conn.execute(st.backlog, {
+                "conversation_id": conv.id, "before_id": message.id,
+            }).mappings()]
+        return Inbound(conv, message, created, backlog)
 
     async def finish_turn(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]], *,
                           error: str | None, turn: dict[str, Any], delivery_status: str = "queued") -> list[Message]:
@@ -421,6 +598,11 @@ class MessageRepo:
         async with self.db.transaction() as s:
             s.add(msg)
         return msg
+
+    async def count_attempt(self, message_id: int) -> None:
+        """One more turn taken up for a stored message (a backlog or sweep turn)."""
+        async with self.db.transaction() as s:
+            await s.execute(update(Message).where(Message.id == message_id).values(attempts=Message.attempts + 1))
 
     async def set_turn_status(self, message_id: int, status: str, error: str | None = None) -> None:
         async with self.db.transaction() as s:

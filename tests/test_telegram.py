@@ -122,9 +122,9 @@ async def test_polling_media_contact_sticker_and_poison_update(data_dir: Path, f
         voice = (await stored(h, voice_chat, 2))[0]
         assert voice["kind"] == "voice" and await read(voice["payload"]["media"][0]["path"]) == b"OggS-voice"
         detail = await h.conversation(str(contact_chat), "telegram")
-        card = detail["messages"][0]["payload"]["contact"]
+        card = detail["messages"][0]["payload"]["contacts"][0]
         assert (card["phone"], card["first_name"], card["last_name"]) == ("+5491122334455", "Ana", "Pérez")
-        if "qualify_lead" in TOOLS:  # the runtime hands a shared contact to the lead
+        if "qualify_lead" in TOOLS:  # the customer's own card (user_id is the sender) fills their lead
             assert detail["lead"] is not None and detail["lead"]["phone"] == "+5491122334455"
         assert not fake.pending_updates or all(u["update_id"] > 600_000_001 for u in fake.pending_updates)
 
@@ -184,11 +184,19 @@ async def test_webhook_mode_secret_purchase_and_edit(data_dir: Path, fake: FakeT
         await replies(fake, chat, 2)
         assert (await h.product("MART-16"))["stock"] == 5
 
-        status, _ = await tg.post_webhook(url, tg.edited_text_update(chat, 1, "hola"), SECRET)
+        # An edit changes the stored message (the old text kept in its history); it is not answered again.
+        sent_before = len(fake.texts(chat))
+        status, _ = await tg.post_webhook(url, tg.edited_text_update(chat, 1, "quiero 3 martillos"), SECRET)
         assert status == 200
-        messages = await stored(h, chat, 6)
-        edited = [m for m in messages if m["kind"] == "edited"]
-        assert len(edited) == 1 and edited[0]["payload"]["edited_of"] == f"{chat}:1"
+        deadline = time.monotonic() + 10
+        while (first := (await stored(h, chat, 4))[0])["text"] != "quiero 3 martillos":
+            assert time.monotonic() < deadline, "the edit never reached the stored message"
+            await asyncio.sleep(0.05)
+        assert first["payload"]["edits"][0]["text"] == "quiero 2 martillos"
+        await asyncio.sleep(0.3)
+        messages = await stored(h, chat, 4)
+        assert len(messages) == 4 and len(fake.texts(chat)) == sent_before
+        assert not [m for m in messages if m["kind"] == "edited"]
 
 
 def tg_header() -> str:

@@ -213,19 +213,28 @@ async def test_rate_limit_retried_media_failure_redelivered_and_handoff(data_dir
                                                                                                ("messages", 200)]
         await stored(h, WA_ID, 2)
 
+        # A failed media download does not hold the message back: stored (before the 200), answered,
+        # naming what arrived in the customer's language, and the download retried in the background.
+        h.daemon.channels.get("whatsapp").media_retry_delays_s = (0.2, 0.2)
         other = "5491100000002"
         data = b"%PDF-1.4 lista de precios"
         fake.add_media("990011", data, "application/pdf")
         fake.fail_next("media", status=404)
         payload = wa.document_message(other, "990011", "precios.pdf", data=data)
         await deliver(h, payload)
-        await wait_until(lambda: ("media", 404, "990011") in fake.requests, what="failed media lookup")
-        await asyncio.sleep(0.2)
-        assert await nothing_stored(h, other) and fake.messages(to=other) == []
-        await deliver(h, payload)  # Meta's redelivery
         inbound, reply = await stored(h, other, 2)
         assert inbound["kind"] == "document" and reply["delivery_status"] == "sent"
+        assert "documento" in reply["text"] and "document" != reply["text"].split()[-1].strip(".")
+        assert ("media", 404, "990011") in fake.requests
+
+        deadline = time.monotonic() + 10
+        while not (inbound := (await h.conversation(other, "whatsapp"))["messages"][0])["payload"]["media"][0].get("path"):
+            assert time.monotonic() < deadline, "the background download never finished"
+            await asyncio.sleep(0.05)
         assert await asyncio.to_thread(Path(inbound["payload"]["media"][0]["path"]).read_bytes) == data
+        await deliver(h, payload)  # Meta's redelivery: the same message, not answered again
+        await asyncio.sleep(0.2)
+        assert len(fake.messages(to=other)) == 1
 
         conv = await h.daemon.services.repos.conversations.get("whatsapp", WA_ID)
         assert conv is not None

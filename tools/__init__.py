@@ -6,6 +6,7 @@ A new tool is one module plus one line here.
 from __future__ import annotations
 
 from tools.base import PendingHandler, ToolSpec
+from tools.cart import CART_HANDLER
 from tools.generate_insights import generate_insights
 from tools.handoff_to_human import handoff_to_human
 from tools.qualify_lead import qualify_lead
@@ -27,4 +28,4 @@ TOOLS: dict[str, ToolSpec] = {
     )
 }
 
-PENDING_HANDLERS: dict[str, PendingHandler] = {h.kind: h for h in (SALE_HANDLER, MEETING_HANDLER)}
+PENDING_HANDLERS: dict[str, PendingHandler] = {h.kind: h for h in (SALE_HANDLER, CART_HANDLER, MEETING_HANDLER)}

@@ -2,11 +2,18 @@
 
 - Polling (`TELEGRAM_BOT_TOKEN` only): PTB's Updater inside our event loop.
 - Webhook (`TELEGRAM_WEBHOOK_URL`): `POST /webhooks/telegram` on our aiohttp
-  app; the secret-token header is checked with `hmac.compare_digest`, the
-  request answered at once and the update processed in the background.
+  app; the secret-token header is checked with `hmac.compare_digest`; the
+  update is durably stored (`runtime.accept`) before the 200, then processed
+  in the background (Telegram does not redeliver after a 2xx).
 - Every update becomes an `InboundMessage` (pure `parse`) and a job in a
-  per-chat ordered inbox: media download (and transcription), typing
-  indicator, then `runtime.dispatch`, which stores, answers and sends.
+  per-conversation ordered inbox: media download (and transcription),
+  typing indicator, then `runtime.dispatch`, which answers and sends. A
+  failed download does not hold the message back: it is answered, and the
+  download retried in the background.
+- Groups: the bot answers only when addressed (mention, reply, command);
+  each member is a conversation of their own, answered in the group as a
+  reply to their message. `TELEGRAM_GROUPS=false` ignores groups.
+  Edits change the stored message; they are not answered again.
 - Sends are plain text (no parse_mode, nothing to escape), split at 4,096
   characters, with an inline keyboard for buttons; flood control (429) is
   waited out a bounded number of times, other errors become a failed
@@ -27,14 +34,15 @@ from typing import Any
 
 from aiohttp import web
 
-from channels.base import Button, InboundMessage, Media, MessageHandler, OutboundMessage, SendResult
-from channels.media import MediaStore, OrderedInbox, extension, split_text, utf16_len
+from channels.base import Button, InboundMessage, Media, MessageHandler, OutboundMessage, SendResult, member_of
+from channels.http_input import BadJson, loads_json, read_body
+from channels.media import MediaStore, OrderedInbox, extension, retry_media, split_text, utf16_len
 from channels.metrics import INBOUND
 from channels.telegram.client import TolerantBot, build_application
-from channels.telegram.parse import CHANNEL, CallbackRef, callback_ref, parse
+from channels.telegram.parse import CHANNEL, BotIdentity, CallbackRef, callback_ref, parse
 from channels.transcription import Transcriber
 from config.settings import TelegramSettings
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.constants import ChatAction
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -42,7 +50,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 MAX_WEBHOOK_BODY = 1024 * 1024
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "business_message"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s
 
@@ -60,6 +68,7 @@ class TelegramChannel:
         send_attempts: int = 4,
         max_retry_after_s: float = 60.0,
         poll_timeout_s: int = 10,
+        media_retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0),
     ) -> None:
         self.settings = settings
         self.handler = handler
@@ -67,6 +76,8 @@ class TelegramChannel:
         self.send_attempts = send_attempts
         self.max_retry_after_s = max_retry_after_s
         self.poll_timeout_s = poll_timeout_s
+        self.media_retry_delays_s = media_retry_delays_s
+        self.identity: BotIdentity | None = None
         self.webhook_mode = bool(settings.webhook_url)
         self.secret = webhook_secret(settings)
         self.media = MediaStore(media_dir, CHANNEL)
@@ -86,6 +97,8 @@ class TelegramChannel:
 
     async def start(self) -> None:
         await self.application.initialize()  # getMe: a wrong token fails here, loudly
+        # Who we are, to tell when a group message is addressed to us.
+        self.identity = BotIdentity(id=self.bot.id, username=self.bot.username or "")
         await self.application.start()
         if self.webhook_mode:
             await self.bot.set_webhook(
@@ -113,27 +126,36 @@ class TelegramChannel:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raw = self.bot.take_raw(update.update_id) or update.to_dict()
-        self.accept(raw)
+        try:
+            await self.accept(raw)
+        except Exception:  # polling: PTB has taken the update; log loudly, keep polling
+            log.exception("could not store a Telegram update", extra={"update_id": raw.get("update_id")})
 
     async def webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.json_response({"error": "invalid secret token"}, status=403)
-        if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
-            return web.json_response({"error": "request body too large"}, status=413)
         try:
-            payload = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "malformed JSON"}, status=400)
+            payload = loads_json(await read_body(request, MAX_WEBHOOK_BODY))
+        except BadJson as exc:
+            return web.json_response({"error": str(exc)}, status=400)
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
             return web.json_response({"error": "not a Telegram update"}, status=400)
-        self.accept(payload)
+        try:
+            await self.accept(payload)
+        except Exception:  # not stored: a non-2xx makes Telegram deliver it again
+            log.exception("could not store a Telegram update", extra={"update_id": payload.get("update_id")})
+            return web.json_response({"error": "temporarily unavailable"}, status=503,
+                                     headers={"Retry-After": "5"})
         return web.Response(status=200)
 
-    def accept(self, update: dict[str, Any]) -> None:
-        """Queue one raw update for processing; must be called in arrival order."""
+    async def accept(self, update: dict[str, Any]) -> None:
+        """Store one raw update, then queue its processing; must be called in arrival order.
+
+        Returns once the message is durably stored (or known: a redelivery).
+        """
         try:
-            msg = parse(update)
+            msg = parse(update, bot=self.identity, groups=self.settings.groups)
             ref = callback_ref(update)
         except Exception:  # one odd update never stops the others
             log.exception("skipping a Telegram update that cannot be parsed",
@@ -144,7 +166,8 @@ class TelegramChannel:
         INBOUND.labels(CHANNEL, msg.kind).inc()
         if ref is not None:
             self.handler.track(self._acknowledge(ref), name="telegram-callback-ack")
-        self.inbox.submit(msg.chat_id, lambda: self._process(msg), name="telegram-update")
+        for pending in await self.handler.accept([msg]):
+            self.inbox.submit(pending.conversation_key, lambda m=pending: self._process(m), name="telegram-update")
 
     async def _process(self, msg: InboundMessage) -> None:
         typing = asyncio.create_task(self._typing(msg.chat_id))
@@ -168,6 +191,7 @@ class TelegramChannel:
                 log.debug("removing the keyboard failed: %s", exc)
 
     async def _typing(self, chat_id: str) -> None:
+        chat_id, _ = member_of(chat_id)
         while True:
             try:
                 await self.bot.send_chat_action(_chat(chat_id), ChatAction.TYPING)
@@ -176,21 +200,32 @@ class TelegramChannel:
             await asyncio.sleep(TYPING_EVERY_S)
 
     async def _fetch_media(self, msg: InboundMessage) -> InboundMessage:
+        """Download the message's files; what fails is answered anyway and retried in the background."""
         if not msg.media:
             return msg
+        try:
+            fetched = replace(msg, media=tuple([await self._fetch_one(msg, m) for m in msg.media]))
+        except (TelegramError, OSError) as exc:
+            log.warning("telegram media download failed: %s; retrying in the background", type(exc).__name__,
+                        extra={"chat_id": msg.chat_id})
+            self.handler.track(retry_media(self.handler, msg, self._fetch_all, self.media_retry_delays_s,
+                                           (TelegramError, OSError)), name="telegram-media-retry")
+            return msg
+        await self.handler.media_fetched(fetched)
+        return fetched
+
+    async def _fetch_all(self, msg: InboundMessage) -> InboundMessage:
         return replace(msg, media=tuple([await self._fetch_one(msg, m) for m in msg.media]))
 
     async def _fetch_one(self, msg: InboundMessage, media: Media) -> Media:
-        """Download a file to the media dir (and transcribe audio); on failure keep the reference."""
-        try:
-            file = await self.bot.get_file(media.file_id)
-            data = await file.download_as_bytearray()
-            name = msg.message_id.partition(":")[2] or msg.message_id
-            ext = extension(media.mime_type, media.file_name or file.file_path)
-            path = await self.media.save(self.media.path_for(msg.chat_id, name, ext), bytes(data))
-        except (TelegramError, OSError) as exc:
-            log.warning("telegram media download failed: %s", type(exc).__name__, extra={"chat_id": msg.chat_id})
+        """Download a file to the media dir (and transcribe audio)."""
+        if media.path:
             return media
+        file = await self.bot.get_file(media.file_id)
+        data = await file.download_as_bytearray()
+        name = msg.message_id.partition(":")[2] or msg.message_id
+        ext = extension(media.mime_type, media.file_name or file.file_path)
+        path = await self.media.save(self.media.path_for(msg.chat_id, name, ext), bytes(data))
         transcript = None
         if media.kind in ("voice", "audio") and self.transcriber is not None:
             transcript = await self.transcriber.transcribe(path, media.mime_type, msg.language_hint)
@@ -199,24 +234,28 @@ class TelegramChannel:
     # -- outbound --------------------------------------------------------------------
 
     async def send(self, chat_id: str, message: OutboundMessage) -> SendResult:
+        """Send to the conversation's chat; in a group, as a reply to the member's message."""
         parts = split_text(message.text, MAX_TEXT, utf16_len)
         if not parts:
             return SendResult(ok=False, status="failed", error="empty message")
+        chat_id, member = member_of(chat_id)
+        reply = _reply_parameters(message.metadata.get("reply_to")) if member else None
         markup = _keyboard(message.buttons)
         sent_id: str | None = None
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            result = await self._send_part(chat_id, part, markup if last else None)
+            result = await self._send_part(chat_id, part, markup if last else None, reply if index == 0 else None)
             if not result.ok:
                 where = f" (part {index + 1} of {len(parts)})" if len(parts) > 1 else ""
                 return replace(result, error=f"{result.error}{where}", channel_message_id=sent_id)
             sent_id = result.channel_message_id
         return SendResult(ok=True, channel_message_id=sent_id, status="sent")
 
-    async def _send_part(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> SendResult:
+    async def _send_part(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None,
+                         reply: ReplyParameters | None = None) -> SendResult:
         for attempt in range(1, self.send_attempts + 1):
             try:
-                sent = await self.bot.send_message(_chat(chat_id), text, reply_markup=markup)
+                sent = await self.bot.send_message(_chat(chat_id), text, reply_markup=markup, reply_parameters=reply)
                 return SendResult(ok=True, channel_message_id=f"{chat_id}:{sent.message_id}")
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
@@ -246,6 +285,16 @@ def _keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     keys = [InlineKeyboardButton(b.title, callback_data=b.payload) for b in usable]
     rows = [keys] if len(keys) <= 3 else [[k] for k in keys]
     return InlineKeyboardMarkup(rows)
+
+
+def _reply_parameters(reply_to: object) -> ReplyParameters | None:
+    """Reply to the member's message (`"<chat>:<message>"`), or to nothing if it is gone."""
+    if not isinstance(reply_to, str):
+        return None
+    _, _, message_id = reply_to.partition(":")
+    if not message_id.isdigit():
+        return None
+    return ReplyParameters(message_id=int(message_id), allow_sending_without_reply=True)
 
 
 def _chat(chat_id: str) -> int | str:

@@ -36,7 +36,15 @@ class CallbackRef:
     message_id: int | None
 
 
-def parse(update: dict[str, Any]) -> InboundMessage | None:
+@dataclass(frozen=True, slots=True)
+class BotIdentity:
+    """The bot itself (getMe), to tell when a group message is addressed to it."""
+
+    id: int
+    username: str
+
+
+def parse(update: dict[str, Any], *, bot: BotIdentity | None = None, groups: bool = True) -> InboundMessage | None:
     """The normalized message of one update, or None for updates that carry none."""
     if not isinstance(update, dict):
         return None
@@ -114,7 +122,7 @@ def _content(msg: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
             phone=c.get("phone_number"), first_name=c.get("first_name"), last_name=c.get("last_name"),
             user_id=str(c["user_id"]) if c.get("user_id") is not None else None,
         )
-        return "contact", {"contact": contact}
+        return "contact", {"contacts": (contact,)}
     venue = msg.get("venue") if isinstance(msg.get("venue"), dict) else None
     loc = (venue or {}).get("location") or msg.get("location")
     if isinstance(loc, dict) and "latitude" in loc and "longitude" in loc:

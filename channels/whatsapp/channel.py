@@ -1,13 +1,17 @@
 """The WhatsApp Cloud API channel: `GET/POST /webhooks/whatsapp` in, Graph API sends out.
 
 - GET answers Meta's subscription handshake (`hub.verify_token`).
-- POST checks `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the
-  app secret, `hmac.compare_digest`) before anything else: a missing or bad
-  signature gets 403 and nothing is processed or stored. A valid one gets
-  200 at once; the work runs in background jobs, in order per customer.
+- POST reads at most MAX_WEBHOOK_BODY bytes and checks `X-Hub-Signature-256`
+  (HMAC-SHA256 of the raw body with the app secret, `hmac.compare_digest`)
+  before anything else: a missing or bad signature gets 403 and nothing is
+  processed or stored. A valid body's messages are durably stored
+  (`runtime.accept`) before the 200 (Meta does not redeliver after a 2xx);
+  the turns run in background jobs, in order per customer.
 - Redeliveries are recognized by the runtime (the wamid is the stored
-  message id). Media are downloaded *before* the turn, so a failed download
-  stores nothing and a later redelivery is processed normally.
+  message id). Media are downloaded before the turn; a failed download
+  does not hold the message back: it is answered, and the download retried
+  in the background.
+- Edits and deletions change the stored message; they are not turns.
 - Statuses (sent, delivered, read, failed) go to `runtime.record_status`,
   which never moves a message backwards.
 - The 24-hour customer-service window: past it, free text is not sent; the
@@ -30,7 +34,8 @@ from typing import Any
 from aiohttp import web
 
 from channels.base import Button, InboundMessage, Media, MessageHandler, OutboundMessage, SendResult
-from channels.media import MediaStore, OrderedInbox, extension, split_text
+from channels.http_input import BadJson, loads_json, read_body
+from channels.media import MediaStore, OrderedInbox, extension, retry_media, split_text
 from channels.metrics import INBOUND
 from channels.transcription import Transcriber
 from channels.whatsapp.client import CloudApi, GraphError
@@ -44,6 +49,7 @@ MAX_TEXT = 4096
 MAX_INTERACTIVE_BODY = 1024
 MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
 OUTSIDE_WINDOW = 131047
+MAX_WEBHOOK_BODY = 3 * 1024 * 1024  # Meta batches up to 1,000 updates; they are small JSON objects
 WINDOW_ERROR = (
     "outside the 24-hour window (131047): WhatsApp refuses free text more than 24 h after the customer's "
     "last message; set whatsapp.template_name in the business config to re-engage with a template"
@@ -51,7 +57,7 @@ WINDOW_ERROR = (
 
 
 class MediaUnavailable(Exception):
-    """A customer's media could not be downloaded; the message is left for a redelivery."""
+    """A customer's media could not be downloaded (now); the download is retried in the background."""
 
 
 class WhatsAppChannel:
@@ -68,12 +74,14 @@ class WhatsAppChannel:
         attempts: int = 4,
         backoff_s: float = 0.5,
         clock: Callable[[], float] = time.time,
+        media_retry_delays_s: tuple[float, ...] = (5.0, 30.0, 120.0),
     ) -> None:
         self.settings = settings
         self.handler = handler
         self.transcriber = transcriber
         self.templates = templates
         self.clock = clock
+        self.media_retry_delays_s = media_retry_delays_s
         self.api = CloudApi(settings, attempts=attempts, backoff_s=backoff_s)
         self.media = MediaStore(media_dir, CHANNEL)
         self.inbox = OrderedInbox(handler.track)
@@ -107,16 +115,20 @@ class WhatsAppChannel:
         return web.Response(text=request.query.get("hub.challenge", ""), content_type="text/plain")
 
     async def webhook(self, request: web.Request) -> web.Response:
-        body = await request.read()
+        body = await read_body(request, MAX_WEBHOOK_BODY)
         if not self.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
             return web.json_response({"error": "invalid signature"}, status=403)
         try:
-            payload = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "malformed JSON"}, status=400)
+            payload = loads_json(body)
+        except BadJson as exc:
+            return web.json_response({"error": str(exc)}, status=400)
         if not isinstance(payload, dict):
             return web.json_response({"error": "the body must be a JSON object"}, status=400)
-        self.accept(payload)
+        try:
+            await self.accept(payload)
+        except Exception:  # not stored: a non-2xx makes Meta deliver it again
+            log.exception("could not store a WhatsApp webhook")
+            return web.json_response({"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"})
         return web.Response(text="ok")
 
     def signature_ok(self, body: bytes, header: str | None) -> bool:
@@ -125,8 +137,11 @@ class WhatsAppChannel:
         expected = "sha256=" + hmac.new(self._secret, body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(header.strip().lower().encode(), expected.encode())
 
-    def accept(self, payload: dict[str, Any]) -> None:
-        """Queue the messages and statuses of one webhook body; called in arrival order."""
+    async def accept(self, payload: dict[str, Any]) -> None:
+        """Store the messages of one webhook body, then queue them and its statuses; in arrival order.
+
+        Returns once every message is durably stored (or known: a redelivery).
+        """
         try:
             events = parse(payload, self.settings.phone_number_id)
         except Exception:  # a body we cannot read must not break the ones after it
@@ -136,19 +151,15 @@ class WhatsAppChannel:
             log.warning("whatsapp webhook error: %s", error)
         for msg in events.messages:
             INBOUND.labels(CHANNEL, msg.kind).inc()
-            self.inbox.submit(msg.chat_id, lambda m=msg: self._process(m), name="whatsapp-message")
+        for msg in await self.handler.accept(events.messages):
+            self.inbox.submit(msg.conversation_key, lambda m=msg: self._process(m), name="whatsapp-message")
         for status in events.statuses:
             # Behind the customer's in-flight jobs, so a reply's id is stored before its status arrives.
             key = status.recipient_id or status.message_id
             self.inbox.submit(key, lambda s=status: self._record(s), name="whatsapp-status")
 
     async def _process(self, msg: InboundMessage) -> None:
-        try:
-            msg = await self._fetch_media(msg)
-        except MediaUnavailable as exc:
-            log.warning("whatsapp media unavailable, message left for a redelivery: %s", exc,
-                        extra={"chat_id": msg.chat_id, "wamid": msg.message_id})
-            return
+        msg = await self._fetch_media(msg)
         try:
             await self.api.mark_read(msg.message_id)
         except GraphError as exc:
@@ -159,11 +170,26 @@ class WhatsAppChannel:
         await self.handler.record_status(CHANNEL, status.message_id, status.status, status.error)
 
     async def _fetch_media(self, msg: InboundMessage) -> InboundMessage:
+        """Download the message's files; what fails is answered anyway and retried in the background."""
         if not msg.media:
             return msg
+        try:
+            fetched = await self._fetch_all(msg)
+        except MediaUnavailable as exc:
+            log.warning("whatsapp media download failed (%s); retrying in the background", exc,
+                        extra={"chat_id": msg.chat_id, "wamid": msg.message_id})
+            self.handler.track(retry_media(self.handler, msg, self._fetch_all, self.media_retry_delays_s,
+                                           (MediaUnavailable,)), name="whatsapp-media-retry")
+            return msg
+        await self.handler.media_fetched(fetched)
+        return fetched
+
+    async def _fetch_all(self, msg: InboundMessage) -> InboundMessage:
         return replace(msg, media=tuple([await self._fetch_one(msg, m) for m in msg.media]))
 
     async def _fetch_one(self, msg: InboundMessage, media: Media) -> Media:
+        if media.path:
+            return media
         if not media.file_id:
             raise MediaUnavailable("no media id")
         try:

@@ -104,7 +104,7 @@ def parse_message(message: dict[str, Any], names: dict[str, str | None] | None =
     if msg_type == "contacts":
         cards = _dicts(message.get("contacts"))
         if cards:
-            return InboundMessage(**common, kind="contact", contact=_contact(cards[0]))
+            return InboundMessage(**common, kind="contact", contacts=tuple(_contact(c) for c in cards))
     if msg_type == "reaction":
         return InboundMessage(**common, kind="reaction", reaction=str(body.get("emoji") or ""),
                               reacts_to=str(body.get("message_id") or "") or None)

@@ -1,0 +1,90 @@
+"""A cart sent from the platform's catalog (a WhatsApp `order` message) becomes an order proposal.
+
+The cart names products and quantities; prices and stock come from our
+database (the price the platform quoted is never used), quantities are
+clamped to stock, unknown or sold-out products are left out with a note.
+Like any sale, nothing is registered until the customer's explicit yes:
+the proposal is the conversation's pending action and the graph's
+confirmation step calls `CART_HANDLER.commit`, which registers every line
+in one transaction or none (idempotent by order id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from tools.base import PendingHandler
+from tools.context import ToolContext
+from tools.money import format_money
+
+MAX_LINES = 30
+
+
+async def propose_cart(ctx: ToolContext, items: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
+    """The offer's text and the pending order (None when nothing in the cart can be sold)."""
+    wanted: dict[str, int] = {}
+    for item in items[:MAX_LINES]:
+        sku, qty = str(item.get("sku") or "").strip(), int(item.get("quantity") or 0)
+        if sku and qty > 0:
+            wanted[sku] = wanted.get(sku, 0) + qty
+    products = await ctx.repos.products.get_many(wanted)
+    lines, notes = [], []
+    for sku, requested in wanted.items():
+        product = products.get(sku)
+        if product is None:
+            notes.append(ctx.prompts.text("messages.cart.unknown", ctx.language, sku=sku))
+            continue
+        if product.stock <= 0:
+            notes.append(ctx.prompts.text("messages.cart.sold_out", ctx.language, name=product.name))
+            continue
+        quantity = min(requested, product.stock, ctx.config.max_order_quantity)
+        if quantity < requested:
+            notes.append(ctx.prompts.text("messages.cart.clamped", ctx.language, name=product.name,
+                                          requested=requested, quantity=quantity))
+        lines.append({"sku": product.sku, "name": product.name, "quantity": quantity, "requested": requested,
+                      "unit_price": str(product.price), "total": str(product.price * quantity)})
+    if not lines:
+        return "\n".join([*notes, ctx.prompts.text("messages.cart.empty", ctx.language)]), None
+    order = {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": ctx.config.currency,
+             "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": notes}
+    return offer(ctx, order), order
+
+
+def _lines(ctx: ToolContext, order: dict[str, Any]) -> str:
+    cur, lang = order["currency"], ctx.language
+    return "\n".join(
+        ctx.prompts.text("messages.cart.line", lang, quantity=line["quantity"], name=line["name"],
+                         unit_price=format_money(line["unit_price"], cur, lang),
+                         total=format_money(line["total"], cur, lang))
+        for line in order["lines"]
+    )
+
+
+def offer(ctx: ToolContext, order: dict[str, Any]) -> str:
+    text = ctx.prompts.text("messages.cart.offer", ctx.language, lines=_lines(ctx, order),
+                            total=format_money(order["total"], order["currency"], ctx.language))
+    return "\n".join([*order.get("notes", []), text])
+
+
+async def commit(ctx: ToolContext, order: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    result = await ctx.repos.sales.commit_lines(
+        order_id=order["order_id"], lines=[(line["sku"], line["quantity"]) for line in order["lines"]],
+        conversation_id=ctx.conversation_id, currency=order["currency"],
+    )
+    if result.status in ("committed", "already"):
+        total = sum((s.total for s in result.sales), Decimal(0))
+        done = {**order, "total": str(total)}
+        return ctx.prompts.text("messages.cart.committed", ctx.language, order_ref=f"#{result.sales[0].id}",
+                                lines=_lines(ctx, done), total=format_money(total, order["currency"],
+                                                                            ctx.language)), None
+    name = next((line["name"] for line in order["lines"] if line["sku"] == result.sku), result.sku or "")
+    return ctx.prompts.text("messages.cart.stock_changed", ctx.language, name=name, available=result.available), None
+
+
+def decline(ctx: ToolContext, order: dict[str, Any]) -> str:
+    return ctx.prompts.text("messages.sale.declined", ctx.language)
+
+
+CART_HANDLER = PendingHandler(kind="cart", offer=offer, commit=commit, decline=decline)
