@@ -482,6 +482,7 @@ class FakeTelegram(FakeServer):
         self._wake: asyncio.Event | None = None
         self._closing = False
         self._upload_ids = itertools.count(1)
+        self.send_delay_s = 0.0  # how long a sendMessage takes (a slow platform keeps turns in flight)
         self._handlers: dict[str, tuple[str, Handler]] = {}
         for name, handler in {
             "getMe": self._get_me,
@@ -812,6 +813,8 @@ class FakeTelegram(FakeServer):
                 return []
 
     async def _send_message(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        if self.send_delay_s:
+            await asyncio.sleep(self.send_delay_s)
         text = params.get("text")
         if not text or not str(text).strip():
             raise _ApiError(400, "Bad Request: message text is empty")

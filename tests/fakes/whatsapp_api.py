@@ -26,6 +26,7 @@ instead of hashing the raw body fails as it would in production.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import hashlib
@@ -574,6 +575,7 @@ class FakeWhatsApp(FakeServer):
         self._outside: dict[str, bool] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._media_ids = itertools.count(1_000_000_000_000_001)
+        self.send_delay_s = 0.0  # how long a send takes (a slow platform keeps turns in flight)
 
     # -- public API ---------------------------------------------------------
 
@@ -688,6 +690,8 @@ class FakeWhatsApp(FakeServer):
     async def _post_messages(self, request: web.Request) -> web.Response:
         body: Any = None
         kind = "messages"
+        if self.send_delay_s:
+            await asyncio.sleep(self.send_delay_s)
         try:
             self._check_auth(request)
             self._check_phone(request, "post")
