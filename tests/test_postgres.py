@@ -122,3 +122,30 @@ async def test_checkpoint_storage_stays_flat_on_postgres(pg_bot: Harness) -> Non
     assert after_48[1] <= after_16[1] + 10, (after_16, after_48)
     # The state survives pruning: the conversation goes on with its history.
     assert (await pg_bot.say("pg-long", "quiero 2 martillos"))[-1]["text"]
+
+
+async def test_lock_held_elsewhere_gets_503_and_the_message_waits(tmp_path: Path) -> None:
+    """Another replica holds the conversation (hung): a polite 503 with Retry-After, the message kept, then answered."""
+    import asyncpg
+
+    try:
+        await _reset_schema()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}")
+    async with running(make_settings(tmp_path / "data", database_url=PG_URL, lock_timeout_s=0.5)) as h:
+        assert (await h.import_csv(SMALL_CATALOG))["status"] == 200
+        key = f"{h.daemon.services.repos.business_id}:web:pg-held"
+        other = await asyncpg.connect("postgresql://" + PG_URL.split("://", 1)[1])
+        try:
+            assert await other.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key)
+            resp = await h.client.post("/api/chat", json={"chat_id": "pg-held", "text": "¿tienen cemento?",
+                                                          "message_id": "h-1"})
+            assert resp.status == 503 and resp.headers["Retry-After"].isdigit()
+            detail = await h.conversation("pg-held")
+            assert [m["direction"] for m in detail["messages"]] == ["in"]
+        finally:
+            await other.close()  # the hung replica's session ends: its lock goes with it
+        replies = await h.say("pg-held", "¿tienen cemento?", message_id="h-1")
+        assert "Cemento" in replies[0]["text"]
