@@ -314,7 +314,7 @@ class AgentRuntime:
                 duplicate=True, conversation=conv, inbound_id=stored.id,
             )
         result = TurnResult([], conversation=conv, inbound_id=stored.id)
-        for row in inbound.backlog:  # older messages nobody answered yet go first, in order
+        for row in await self.repos.messages.backlog(conv.id, stored.id):  # older unanswered ones first, in order
             earlier = await self._turn(conv, _from_row(row, conv), row, inline, config, backlog=True)
             result.replies += earlier.replies
             result.reply_ids += earlier.reply_ids

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -58,6 +58,16 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = _ts(index=True)
 
 
+# Queries must spell these conditions exactly so (literals, not bound parameters) for SQLite to use the indexes.
+UNANSWERED = "direction = 'in' AND turn_status = 'pending'"
+UNSENT = "direction = 'out' AND delivery_status IN ('queued', 'sending')"
+_PARTIAL_INDEXES = [
+    ("ix_messages_unanswered", ("conversation_id", "id"), UNANSWERED),
+    ("ix_messages_unsent", ("conversation_id", "id"), UNSENT),
+    ("ix_messages_out_platform_id", ("channel_message_id",), "direction = 'out' AND channel_message_id IS NOT NULL"),
+]
+
+
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
@@ -65,9 +75,9 @@ class Message(SQLModel, table=True):
             "business_id", "conversation_id", "direction", "channel_message_id", name="uq_messages_conversation_id"
         ),
         Index("ix_messages_conversation", "conversation_id", "id"),
-        Index("ix_messages_turn_status", "direction", "turn_status"),
-        Index("ix_messages_delivery_status", "direction", "delivery_status"),
-        Index("ix_messages_channel_id", "business_id", "channel", "channel_message_id"),
+        # Partial: only unanswered / unsent rows (sweeps, a turn's backlog) and outbound platform ids (receipts).
+        *(Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
+          for name, columns, where in _PARTIAL_INDEXES),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -10,14 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.appointments import AppointmentRepo
 from storage.db import Database
 from storage.insights import InsightRepo
 from storage.leads import LeadRepo
-from storage.models import Conversation, Message, Product, Sale, Turn, utcnow
+from storage.models import UNANSWERED, UNSENT, Conversation, Message, Product, Sale, Turn, utcnow
 
 
 def product_hash(name: str, description: str, category: str) -> str:
@@ -348,8 +348,7 @@ class _TurnStatements:
             attempts=m.attempts + 1
         ).returning(m.attempts)
         self.backlog = select(MESSAGES).where(
-            m.conversation_id == bindparam("conversation_id"), m.direction == "in", m.turn_status == "pending",
-            m.id < bindparam("before_id"),
+            m.conversation_id == bindparam("conversation_id"), text(UNANSWERED), m.id < bindparam("before_id"),
         ).order_by(m.id)
         reply_cols = ("business_id", "conversation_id", "channel", "direction", "author", "kind", "text", "payload",
                       "reply_to_id", "delivery_status", "created_at")
@@ -362,7 +361,7 @@ class _TurnStatements:
 
 @dataclass
 class Inbound:
-    """A stored inbound message, its conversation, and what is still unanswered before it."""
+    """A stored inbound message and its conversation (`backlog`: what is still unanswered before it)."""
 
     conversation: Conversation
     message: Message
@@ -448,23 +447,21 @@ class MessageRepo:
 
     async def unanswered(self, older_than: datetime, limit: int = 500) -> list[Message]:
         """Inbound messages stored but never answered (a crash, a kill, a busy lock), oldest first."""
-        async with self.db.session() as s:
-            return list((await s.execute(
-                select(Message).where(
-                    Message.business_id == self.business_id, Message.direction == "in",
-                    Message.turn_status == "pending", Message.created_at < older_than,
-                ).order_by(Message.conversation_id, Message.id).limit(limit)
-            )).scalars())
+        async with self.db.session() as s:  # the partial index holds only unanswered rows: filter the business after
+            rows = (await s.execute(
+                select(Message).where(text(UNANSWERED), Message.created_at < older_than)
+                .order_by(Message.conversation_id, Message.id).limit(limit)
+            )).scalars()
+            return [m for m in rows if m.business_id == self.business_id]
 
     async def unsent(self, older_than: datetime, limit: int = 500) -> list[Message]:
         """Outbound messages stored but not (known to be) handed to the platform, oldest first."""
-        async with self.db.session() as s:
-            return list((await s.execute(
-                select(Message).where(
-                    Message.business_id == self.business_id, Message.direction == "out",
-                    Message.delivery_status.in_(("queued", "sending")), Message.created_at < older_than,
-                ).order_by(Message.conversation_id, Message.id).limit(limit)
-            )).scalars())
+        async with self.db.session() as s:  # the partial index holds only unsent rows: filter the business after
+            rows = (await s.execute(
+                select(Message).where(text(UNSENT), Message.created_at < older_than)
+                .order_by(Message.conversation_id, Message.id).limit(limit)
+            )).scalars()
+            return [m for m in rows if m.business_id == self.business_id]
 
     async def claim_send(self, message_id: int, *, expect: tuple[str, ...] = ("queued",)) -> int | None:
         """Mark an outbound message as being sent; only one caller wins (the attempt number, else None).
@@ -491,9 +488,7 @@ class MessageRepo:
         A message id seen before in this conversation returns the stored
         message (`created=False`) and changes nothing else. With `claim` (a
         turn is about to run, under the conversation's lock) a still-pending
-        message counts one more attempt, and the conversation's older
-        pending messages (stored but never answered: a crash, a busy lock)
-        come back as `backlog`, oldest first, to be answered before it.
+        message counts one more attempt.
         `language(conversation)` decides the conversation's language.
         Core statements, not the ORM: this runs on every turn.
         """
@@ -551,12 +546,20 @@ class MessageRepo:
             message, created = Message(**prior), False
             if claim and message.turn_status in ("pending", "failed"):
                 message.attempts = conn.execute(st.claim_inbound, {"message_id": message.id}).scalar_one()
-        backlog: list[Message] = []
-        if claim and message.turn_status == "pending":
-            backlog = [Message(**row) for row in conn.execute(st.backlog, {
-                "conversation_id": conv.id, "before_id": message.id,
-            }).mappings()]
-        return Inbound(conv, message, created, backlog)
+        return Inbound(conv, message, created, [])
+
+    async def backlog(self, conversation_id: int, before_id: int) -> list[Message]:
+        """The conversation's unanswered messages older than `before_id`, oldest first.
+
+        A read on the reader thread (not in the writer's transaction, which
+        every turn queues behind): on the hot path it finds nothing, via a
+        partial index that holds only unanswered rows.
+        """
+        return await self.db.read(self._backlog_sync, conversation_id, before_id)
+
+    def _backlog_sync(self, conn: Connection, conversation_id: int, before_id: int) -> list[Message]:
+        rows = conn.execute(self._turn_statements.backlog, {"conversation_id": conversation_id, "before_id": before_id})
+        return [Message(**row) for row in rows.mappings()]
 
     async def finish_turn(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]], *,
                           error: str | None, turn: dict[str, Any], delivery_status: str = "queued") -> list[Message]:

@@ -231,7 +231,7 @@ class WhatsAppChannel:
         body = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": chat_id,
+            **address(chat_id),
             "type": "template",
             "template": {"name": config.template_name, "language": {"code": config.template_language}},
         }
@@ -253,7 +253,7 @@ class WhatsAppChannel:
         parts = split_text(text, MAX_TEXT)
         if buttons is not None and len(parts[-1]) > MAX_INTERACTIVE_BODY:
             parts[-1:] = split_text(parts[-1], MAX_INTERACTIVE_BODY)
-        envelope = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": chat_id}
+        envelope = {"messaging_product": "whatsapp", "recipient_type": "individual", **address(chat_id)}
         bodies: list[dict[str, Any]] = [
             {**envelope, "type": "text", "text": {"body": part, "preview_url": False}} for part in parts
         ]
@@ -262,6 +262,19 @@ class WhatsAppChannel:
                 "type": "button", "body": {"text": parts[-1]}, "action": {"buttons": buttons},
             }}
         return bodies
+
+
+def address(chat_id: str) -> dict[str, str]:
+    """Who a send goes to: a phone number (`to`), or a business-scoped user id (`recipient`).
+
+    Users who adopted a WhatsApp username may reach the business with no
+    phone number, only a business-scoped user id such as
+    `US.13491208655302741918` (country code, period, digits); the Cloud API
+    addresses those with `recipient` instead of `to`.
+    """
+    if chat_id.lstrip("+").isdigit():
+        return {"to": chat_id}
+    return {"recipient": chat_id}
 
 
 def _reply_buttons(buttons: tuple[Button, ...]) -> list[dict[str, Any]] | None:

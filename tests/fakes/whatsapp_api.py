@@ -726,7 +726,10 @@ class FakeWhatsApp(FakeServer):
         if body.get("messaging_product") != "whatsapp":
             raise _invalid("The parameter messaging_product is required.")
         to = body.get("to")
-        if not isinstance(to, str) or not _digits(to):
+        recipient = body.get("recipient")  # a business-scoped user id (users with a username, no phone)
+        if to is None and isinstance(recipient, str) and _BSUID.fullmatch(recipient):
+            to = recipient
+        elif not isinstance(to, str) or not _digits(to):
             raise _invalid("The parameter to is required.")
         msg_type = body.get("type", "text")
         if msg_type not in _SUPPORTED_TYPES:
@@ -741,8 +744,8 @@ class FakeWhatsApp(FakeServer):
                 raise _GraphError(
                     404, graph_error(132001, details=f"template name ({name}) does not exist in {lang}")
                 )
-        wa_id = _digits(to)
-        wamid = new_wamid(wa_id)
+        wa_id = _digits(to) if recipient is None else to
+        wamid = new_wamid(_digits(wa_id))
         if wa_id in self._outside and msg_type != "template":
             if not self._outside[wa_id]:
                 raise _GraphError(400, graph_error(131047))
@@ -764,7 +767,7 @@ class FakeWhatsApp(FakeServer):
             message["message_status"] = "accepted"
         return {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": wa_id}],
+            "contacts": [{"input": to, "wa_id": wa_id} if recipient is None else {"input": to, "user_id": to}],
             "messages": [message],
         }
 
@@ -848,10 +851,17 @@ def _missing_object(object_id: str, verb: str) -> dict[str, Any]:
     )
 
 
+_BSUID = re.compile(r"[A-Z]{2}\.[0-9A-Za-z]+")
+
+
 def _matches(body: dict[str, Any], msg_type: str | None, to: str | None) -> bool:
     if msg_type is not None and body.get("type", "text") != msg_type:
         return False
-    return to is None or _digits(str(body.get("to", ""))) == _digits(to)
+    if to is None:
+        return True
+    if body.get("recipient") is not None:
+        return body["recipient"] == to
+    return _digits(str(body.get("to", ""))) == _digits(to)
 
 
 def _length(value: Any, field_name: str, maximum: int, *, code: int = 131009) -> None:
