@@ -1,30 +1,46 @@
 """Telegram Bot API updates (plain JSON dicts) -> `InboundMessage`: pure, no I/O.
 
-Ids are unique per channel: `"<chat>:<message>"` for messages,
-`"<chat>:<message>:edit:<edit_date>"` for edits and `"cb:<query id>"` for
+Ids: `"<chat>:<message>"` for messages, `"<chat>:<message>:edit:<edit_date>"`
+for edits (an event on the original, not a turn) and `"cb:<query id>"` for
 button taps, so a redelivered update is recognized by the runtime.
 Media keep the platform `file_id`; the channel downloads them afterwards.
+
+Groups and supergroups: a message is taken only when it is addressed to
+the bot (a mention of its username or a `text_mention` of it, a reply to
+one of its messages, a command with no bot name or ours); it then belongs
+to the member's own conversation (`group=True`, `sender_id`). Service
+messages (members joining, pins, payments, proximity alerts, …) are never
+a turn; flags such as `group_chat_created` are tested by value, since
+PTB's `to_dict()` writes them as `false` on ordinary messages.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from channels.base import Contact, InboundMessage, Location, Media
 
 CHANNEL = "telegram"
+GROUP_TYPES = ("group", "supergroup")
 # Content we understand, checked in this order (a venue also carries a location,
 # an animation also carries a document).
 _UNSUPPORTED = ("sticker", "poll", "animation", "dice", "game", "story", "invoice", "video_note",
-                "paid_media", "checklist", "giveaway", "passport_data", "successful_payment")
+                "paid_media", "checklist", "giveaway")
 # Service messages: nothing the customer said.
 _SERVICE = ("new_chat_members", "left_chat_member", "new_chat_title", "new_chat_photo", "delete_chat_photo",
             "group_chat_created", "supergroup_chat_created", "channel_chat_created", "pinned_message",
             "migrate_to_chat_id", "migrate_from_chat_id", "message_auto_delete_timer_changed",
             "forum_topic_created", "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened",
-            "video_chat_started", "video_chat_ended", "video_chat_scheduled", "web_app_data",
-            "write_access_allowed", "users_shared", "chat_shared", "boost_added", "chat_background_set")
+            "video_chat_started", "video_chat_ended", "video_chat_scheduled", "video_chat_participants_invited",
+            "web_app_data", "write_access_allowed", "users_shared", "chat_shared", "boost_added",
+            "chat_background_set", "proximity_alert_triggered", "successful_payment", "refunded_payment",
+            "passport_data", "connected_website", "general_forum_topic_hidden", "general_forum_topic_unhidden",
+            "giveaway_created", "giveaway_completed", "giveaway_winners", "paid_message_price_changed",
+            "direct_message_price_changed", "gift", "unique_gift", "checklist_tasks_done", "checklist_tasks_added",
+            "suggested_post_approved", "suggested_post_declined", "suggested_post_paid", "suggested_post_refunded",
+            "suggested_post_approval_failed", "chat_owner_left", "chat_owner_changed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +61,26 @@ class BotIdentity:
 
 
 def parse(update: dict[str, Any], *, bot: BotIdentity | None = None, groups: bool = True) -> InboundMessage | None:
-    """The normalized message of one update, or None for updates that carry none."""
+    """The normalized message of one update, or None for updates that carry none for us.
+
+    `bot` is who we are (to tell when a group message is addressed to us);
+    `groups=False` ignores group chats entirely.
+    """
     if not isinstance(update, dict):
         return None
     if isinstance(update.get("callback_query"), dict):
-        return _callback(update["callback_query"])
-    if isinstance(update.get("message"), dict):
-        return _message(update["message"], edited=False)
-    if isinstance(update.get("edited_message"), dict):
-        return _message(update["edited_message"], edited=True)
-    return None
+        msg = _callback(update["callback_query"])
+    elif isinstance(update.get("message"), dict):
+        msg = _message(update["message"], edited=False, bot=bot)
+    elif isinstance(update.get("business_message"), dict):  # a Telegram Business chat: a private chat
+        msg = _message(update["business_message"], edited=False, bot=bot)
+    elif isinstance(update.get("edited_message"), dict):
+        msg = _message(update["edited_message"], edited=True, bot=bot)
+    else:
+        return None
+    if msg is not None and msg.group and not groups:
+        return None
+    return msg
 
 
 def callback_ref(update: dict[str, Any]) -> CallbackRef | None:
@@ -75,22 +101,34 @@ def _name(user: Any) -> str | None:
     return name or user.get("username") or None
 
 
-def _message(msg: dict[str, Any], *, edited: bool) -> InboundMessage | None:
+def _message(msg: dict[str, Any], *, edited: bool, bot: BotIdentity | None = None) -> InboundMessage | None:
     chat = msg.get("chat")
     if not isinstance(chat, dict) or "id" not in chat or "message_id" not in msg:
         return None
+    if chat.get("type") == "channel":
+        return None
+    group = chat.get("type") in GROUP_TYPES
     chat_id = str(chat["id"])
     base_id = f"{chat_id}:{msg['message_id']}"
-    user = msg.get("from")
+    user = msg.get("from") if isinstance(msg.get("from"), dict) else None
+    sender = user or (msg.get("sender_chat") if isinstance(msg.get("sender_chat"), dict) else None)
+    reply = msg.get("reply_to_message") if isinstance(msg.get("reply_to_message"), dict) else None
+    text = str(msg.get("text") or msg.get("caption") or "")
+    if group and not edited:
+        if not _addressed(msg, text, reply, bot):
+            return None
+        text = _without_mention(text, bot)
     common: dict[str, Any] = {
         "channel": CHANNEL,
         "chat_id": chat_id,
         "message_id": base_id,
-        "sender_name": _name(user) or _name(chat),
-        "language_hint": user.get("language_code") if isinstance(user, dict) else None,
+        "sender_name": _name(user) or (None if group else _name(chat)),
+        "language_hint": user.get("language_code") if user else None,
         "timestamp": float(msg["date"]) if isinstance(msg.get("date"), int | float) else None,
+        "sender_id": str(sender["id"]) if sender and "id" in sender else None,
+        "group": group,
+        "reply_to": f"{chat_id}:{reply['message_id']}" if reply and "message_id" in reply else None,
     }
-    text = str(msg.get("text") or msg.get("caption") or "")
     content = _content(msg)
     if content is None:
         return None
@@ -102,10 +140,60 @@ def _message(msg: dict[str, Any], *, edited: bool) -> InboundMessage | None:
     return InboundMessage(**common, text=text, kind=kind, **extra)
 
 
+def _entities(msg: dict[str, Any]) -> list[dict[str, Any]]:
+    found = msg.get("entities") if "text" in msg else msg.get("caption_entities")
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+
+def _slice(text: str, entity: dict[str, Any]) -> str:
+    """An entity's text: Telegram counts offsets and lengths in UTF-16 code units."""
+    units = text.encode("utf-16-le")
+    start, length = int(entity.get("offset", 0)) * 2, int(entity.get("length", 0)) * 2
+    return units[start:start + length].decode("utf-16-le", errors="ignore")
+
+
+def _addressed(msg: dict[str, Any], text: str, reply: dict[str, Any] | None, bot: BotIdentity | None) -> bool:
+    """In a group: a mention of us, a reply to one of our messages, or a command meant for us."""
+    if any(_service(msg, key) for key in _SERVICE):
+        return False
+    if bot is not None and reply is not None and isinstance(reply.get("from"), dict):
+        if reply["from"].get("id") == bot.id:
+            return True
+    for entity in _entities(msg):
+        kind = entity.get("type")
+        if kind == "mention" and bot is not None and bot.username:
+            if _slice(text, entity).lower() == f"@{bot.username.lower()}":
+                return True
+        if kind == "text_mention" and bot is not None and isinstance(entity.get("user"), dict):
+            if entity["user"].get("id") == bot.id:
+                return True
+        if kind == "bot_command" and entity.get("offset") == 0:
+            command = _slice(text, entity)
+            target = command.partition("@")[2].lower()
+            if not target or (bot is not None and target == bot.username.lower()):
+                return True
+    return False
+
+
+def _without_mention(text: str, bot: BotIdentity | None) -> str:
+    if bot is None or not bot.username:
+        return text
+    cleaned = re.sub(rf"@{re.escape(bot.username)}\b", " ", text, flags=re.IGNORECASE)
+    return " ".join(cleaned.split()).strip(" ,:")
+
+
+def _service(msg: dict[str, Any], key: str) -> bool:
+    """A service flag or object is present (PTB writes absent flags as `false`: test the value)."""
+    value = msg.get(key)
+    return value is not None and value is not False and value != [] and value != {}
+
+
 def _content(msg: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """(kind, extra InboundMessage fields) of a message; None for service messages."""
     if "text" in msg:
         return "text", {}
+    if any(_service(msg, key) for key in _SERVICE):
+        return None
     photos = [p for p in msg.get("photo") or [] if isinstance(p, dict)] if isinstance(msg.get("photo"), list) else []
     if photos:
         best = max(photos, key=lambda p: (p.get("file_size") or 0, (p.get("width") or 0) * (p.get("height") or 0)))
@@ -129,7 +217,7 @@ def _content(msg: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         location = Location(float(loc["latitude"]), float(loc["longitude"]),
                             name=(venue or {}).get("title"), address=(venue or {}).get("address"))
         return "location", {"location": location}
-    if any(key in msg for key in _SERVICE):
+    if any(_service(msg, key) for key in _SERVICE):
         return None
     if "caption" in msg:
         return "text", {}
@@ -167,6 +255,13 @@ def _callback(query: dict[str, Any]) -> InboundMessage | None:
     if chat_id is None:
         return None
     data = str(query.get("data") or "")
+    group = chat.get("type") in GROUP_TYPES
+    if group:
+        # Our buttons in a group answer one member's message: another member's tap is not theirs to make.
+        answered = message.get("reply_to_message") if isinstance(message.get("reply_to_message"), dict) else {}
+        owner = answered.get("from") if isinstance(answered.get("from"), dict) else {}
+        if owner.get("id") is not None and owner.get("id") != user.get("id"):
+            return None
     return InboundMessage(
         channel=CHANNEL,
         chat_id=str(chat_id),
@@ -176,6 +271,8 @@ def _callback(query: dict[str, Any]) -> InboundMessage | None:
         button_payload=data,
         sender_name=_name(user),
         language_hint=user.get("language_code"),
+        sender_id=str(user["id"]) if "id" in user else None,
+        group=group,
     )
 
 

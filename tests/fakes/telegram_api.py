@@ -714,6 +714,11 @@ class FakeTelegram(FakeServer):
             "date": _now(),
         }
         msg.update({k: v for k, v in content.items() if v is not None})
+        reply = params.get("reply_parameters")
+        if isinstance(reply, str):
+            reply = json.loads(reply)
+        if isinstance(reply, dict) and (key, reply.get("message_id")) in self._messages:
+            msg["reply_to_message"] = dict(self._messages[(key, reply["message_id"])])
         _attach_markup(msg, params.get("reply_markup"))
         self._messages[(key, message_id)] = msg
         return msg
