@@ -5,6 +5,20 @@ several customers. Each inbound message becomes an `InboundMessage` whose
 `message_id` is the WhatsApp message id (wamid), so a redelivery is
 recognized by the runtime; media keep the WhatsApp media id for the channel
 to download.
+
+- Business-scoped user ids: a user with a WhatsApp username may write with
+  no phone number: empty `from` / `contacts[].wa_id`, and `from_user_id` /
+  `contacts[].user_id` (a BSUID such as `US.13491208655302741918`, as BSPs
+  such as Sinch and 8x8 describe Meta's 2026 rollout). The conversation is
+  then keyed by that id (replies go to it with `recipient`, see the channel).
+- Edits and deletions are events on an earlier message (`kind` "edited" /
+  "revoked", `edited_of` its wamid), not turns. Meta's documented shape for
+  them was not found in the material available here; the parser accepts
+  `type` "edit" / "revoke" (or "deleted") naming the original with
+  `original_message_id` in the type's object or with `context.id`.
+- `order` (a cart from the catalog) keeps its lines; `contacts` keeps every
+  card; `referral` (click-to-WhatsApp ads) is kept as sent; `context.id`
+  becomes `reply_to`.
 """
 
 from __future__ import annotations
@@ -12,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.base import Contact, InboundMessage, Location, Media
+from channels.base import Contact, InboundMessage, Location, Media, OrderItem
 
 CHANNEL = "whatsapp"
 STATUSES = ("sent", "delivered", "read", "failed")
@@ -50,7 +64,11 @@ def parse(payload: dict[str, Any], phone_number_id: str | None = None) -> Webhoo
             metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
             if phone_number_id and metadata.get("phone_number_id") not in (None, phone_number_id):
                 continue
-            names = {str(c.get("wa_id")): _profile_name(c) for c in _dicts(value.get("contacts"))}
+            names = {}
+            for c in _dicts(value.get("contacts")):
+                for key in ("wa_id", "user_id"):
+                    if c.get(key):
+                        names[str(c[key])] = _profile_name(c)
             for message in _dicts(value.get("messages")):
                 parsed = parse_message(message, names)
                 if parsed is not None:
@@ -64,17 +82,24 @@ def parse(payload: dict[str, Any], phone_number_id: str | None = None) -> Webhoo
 
 
 def parse_message(message: dict[str, Any], names: dict[str, str | None] | None = None) -> InboundMessage | None:
-    wa_id, wamid, msg_type = message.get("from"), message.get("id"), message.get("type")
+    wa_id = message.get("from") or message.get("from_user_id")
+    wamid, msg_type = message.get("id"), message.get("type")
     if not wa_id or not wamid or msg_type in _IGNORED:
         return None
+    context = message.get("context") if isinstance(message.get("context"), dict) else {}
     common: dict[str, Any] = {
         "channel": CHANNEL,
         "chat_id": str(wa_id),
         "message_id": str(wamid),
         "sender_name": (names or {}).get(str(wa_id)),
         "timestamp": _float(message.get("timestamp")),
+        "sender_id": str(message.get("from_user_id") or wa_id),
+        "reply_to": str(context["id"]) if context.get("id") else None,
+        "referral": message["referral"] if isinstance(message.get("referral"), dict) else None,
     }
     body = message.get(msg_type) if isinstance(message.get(msg_type), dict) else {}
+    if msg_type in ("edit", "revoke", "deleted"):
+        return _event(common, msg_type, body, context)
     if message.get("errors") or msg_type == "unsupported":
         raw = (body or {}).get("type") or msg_type or "unknown"
         return InboundMessage(**common, kind="unsupported", raw_type=str(raw))
@@ -105,10 +130,30 @@ def parse_message(message: dict[str, Any], names: dict[str, str | None] | None =
         cards = _dicts(message.get("contacts"))
         if cards:
             return InboundMessage(**common, kind="contact", contacts=tuple(_contact(c) for c in cards))
+    if msg_type == "order":
+        items = tuple(
+            OrderItem(sku=str(i.get("product_retailer_id") or ""), quantity=_int(i.get("quantity")),
+                      unit_price=str(i["item_price"]) if i.get("item_price") is not None else None,
+                      currency=i.get("currency"))
+            for i in _dicts(body.get("product_items")) if i.get("product_retailer_id")
+        )
+        return InboundMessage(**common, kind="order", text=str(body.get("text") or ""), order=items)
     if msg_type == "reaction":
         return InboundMessage(**common, kind="reaction", reaction=str(body.get("emoji") or ""),
                               reacts_to=str(body.get("message_id") or "") or None)
     return InboundMessage(**common, kind="unsupported", raw_type=str(msg_type or "unknown"))
+
+
+def _event(common: dict[str, Any], msg_type: str, body: dict[str, Any], context: dict[str, Any]) -> InboundMessage | None:
+    """An edit or a deletion of an earlier message (by its wamid)."""
+    original = body.get("original_message_id") or body.get("message_id") or context.get("id")
+    if not original:
+        return None
+    if msg_type != "edit":
+        return InboundMessage(**common, kind="revoked", edited_of=str(original))
+    inner = body.get("message") if isinstance(body.get("message"), dict) else body
+    text = (inner.get("text") or {}).get("body") if isinstance(inner.get("text"), dict) else inner.get("body")
+    return InboundMessage(**common, kind="edited", edited_of=str(original), text=str(text or ""))
 
 
 def parse_status(status: dict[str, Any]) -> StatusEvent | None:
@@ -154,6 +199,13 @@ def _profile_name(contact: dict[str, Any]) -> str | None:
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _float(value: Any) -> float | None:
