@@ -286,7 +286,8 @@ async def import_products(settings: Settings, path: Path) -> int:
                 bar.update(task, advance=1, description=f"{stage} ({total} rows)")
 
             result = await import_catalog(
-                daemon.services.repos.products, daemon.services.catalog, text, progress=progress
+                daemon.services.repos.products, daemon.services.catalog, text, progress=progress,
+                country=daemon.config.current.country,
             )
     if result["errors"]:
         print(f"Nothing imported: {len(result['errors'])} error(s)", file=sys.stderr)

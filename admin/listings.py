@@ -56,11 +56,28 @@ def _respond(request: web.Request, name: str, items: list[dict[str, Any]]) -> we
     writer = csv.DictWriter(buf, fieldnames=columns or ["id"], extrasaction="ignore")
     writer.writeheader()
     for item in items:
-        writer.writerow({k: (v if not isinstance(v, dict | list) else str(v)) for k, v in item.items()})
+        writer.writerow({k: _cell(v) for k, v in item.items()})
     return web.Response(
         text=buf.getvalue(), content_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet never runs as a formula (OWASP: prefix a quote).
+
+    Customer-controlled text (names, emails, needs, summaries, product names)
+    can start with `=`, `+`, `-`, `@`, a tab or a carriage return; numbers
+    are written as numbers.
+    """
+    if isinstance(value, dict | list):
+        value = str(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 async def list_sales(request: web.Request) -> web.Response:

@@ -55,7 +55,7 @@ async def import_products(request: web.Request) -> web.Response:
         text = (await request.read()).decode("utf-8-sig")
     except UnicodeDecodeError:
         return bad_request(400, "the CSV must be UTF-8 text")
-    result = await import_catalog(deps.repos.products, deps.catalog, text)
+    result = await import_catalog(deps.repos.products, deps.catalog, text, country=deps.config.current.country)
     if result["errors"]:
         return web.json_response(result, status=422)
     log.info("catalog imported: %s rows", result["imported"])

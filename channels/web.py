@@ -6,13 +6,13 @@ taking over) are fetched with the messages route, which the page polls.
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 
 from aiohttp import web
 
 from channels.base import InboundMessage, MessageHandler, OutboundMessage, SendResult
+from channels.http_input import BadJson, loads_json, read_body
 
 PAGE = Path(__file__).with_name("static") / "chat.html"
 MAX_TEXT = 4000
@@ -32,13 +32,14 @@ def parse(payload: object) -> InboundMessage | str:
         return f"chat_id must be a non-empty string of at most {MAX_ID} characters"
     if not isinstance(text, str) or not text.strip():
         return "text must be a non-empty string"
-    if message_id is not None and (not isinstance(message_id, str | int) or len(str(message_id)) > MAX_ID):
-        return f"message_id must be a string of at most {MAX_ID} characters"
+    if message_id is not None and (not isinstance(message_id, str) or not message_id.strip()
+                                   or len(message_id) > MAX_ID):
+        return f"message_id must be a non-empty string of at most {MAX_ID} characters"
     button = payload.get("button_payload")
     return InboundMessage(
         channel="web",
         chat_id=chat_id.strip(),
-        message_id=str(message_id) if message_id is not None else uuid.uuid4().hex,
+        message_id=message_id if message_id is not None else uuid.uuid4().hex,
         text=text,
         kind="button" if isinstance(button, str) else "text",
         button_payload=button if isinstance(button, str) else None,
@@ -71,12 +72,10 @@ class WebChannel:
         return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
 
     async def chat(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > 64 * 1024:
-            return _error(413, "request body too large")
         try:
-            payload = json.loads(await request.text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "malformed JSON")
+            payload = loads_json(await read_body(request, 64 * 1024))
+        except BadJson as exc:
+            return _error(400, str(exc))
         parsed = parse(payload)
         if isinstance(parsed, str):
             return _error(400, parsed)
@@ -102,7 +101,11 @@ class WebChannel:
             after = int(request.query.get("after", "0"))
         except ValueError:
             return _error(400, "after must be an integer message id")
+        if not 0 <= after < 2**63:
+            return _error(400, "after must be a message id between 0 and 2^63-1")
         chat_id = request.match_info["chat_id"]
+        if len(chat_id) > MAX_ID:
+            return _error(400, f"chat_id longer than {MAX_ID} characters")
         return web.json_response({"messages": await self.handler.history("web", chat_id, after)})
 
 

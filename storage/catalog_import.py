@@ -6,9 +6,10 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from storage.numbers import AmountError, parse_amount, parse_quantity
 from storage.repository import ProductRepo, ProductRow
 
 if TYPE_CHECKING:
@@ -24,8 +25,13 @@ class ParsedCatalog:
     errors: list[dict[str, object]] = field(default_factory=list)
 
 
-def parse_catalog(text: str) -> ParsedCatalog:
-    """Validate every row; any error means nothing may be imported."""
+def parse_catalog(text: str, country: str = "AR") -> ParsedCatalog:
+    """Validate every row; any error means nothing may be imported.
+
+    Prices and stock are read by the business country's conventions
+    (`storage.numbers`): `8.900` is 8900 in Argentina; a value that could
+    mean two things is refused for its row with the reason.
+    """
     out = ParsedCatalog()
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -56,17 +62,13 @@ def parse_catalog(text: str) -> ParsedCatalog:
             problems.append("name is empty")
         price = stock = None
         try:
-            price = Decimal(_decimal_text(values["price"]))
-            if not price.is_finite() or price < 0:
-                problems.append(f"price must be a number >= 0, got {values['price']!r}")
-        except InvalidOperation:
-            problems.append(f"price must be a number >= 0, got {values['price']!r}")
+            price = parse_amount(values["price"], country)
+        except AmountError as exc:
+            problems.append(f"price: {exc}")
         try:
-            stock = int(values["stock"])
-            if stock < 0:
-                problems.append(f"stock must be an integer >= 0, got {values['stock']!r}")
-        except ValueError:
-            problems.append(f"stock must be an integer >= 0, got {values['stock']!r}")
+            stock = parse_quantity(values["stock"], country)
+        except AmountError as exc:
+            problems.append(f"stock: {exc}")
         if problems:
             out.errors.append({"row": line, "sku": values["sku"], "error": "; ".join(problems)})
             continue
@@ -80,18 +82,13 @@ def parse_catalog(text: str) -> ParsedCatalog:
     return out
 
 
-def _decimal_text(value: str) -> str:
-    """Accept "12500.50" and the Spanish "12500,50" (a lone comma as decimal mark)."""
-    return value.replace(",", ".") if value.count(",") == 1 and "." not in value else value
-
-
 Progress = Callable[[str, int, int], None]
 
 
 async def import_catalog(products: ProductRepo, index: CatalogIndex | None, text: str,
-                         progress: Progress | None = None) -> dict[str, object]:
+                         progress: Progress | None = None, *, country: str = "AR") -> dict[str, object]:
     """Validate, upsert (one transaction) and index only what changed."""
-    parsed = parse_catalog(text)
+    parsed = parse_catalog(text, country)
     if parsed.errors:
         return {"imported": 0, "errors": parsed.errors}
     total = len(parsed.rows)

@@ -292,9 +292,11 @@ class ConversationRepo:
         if since:
             q = q.where(Conversation.updated_at >= since)
         if text:
-            like = f"%{text}%"
-            sub = select(Message.conversation_id).where(Message.text.ilike(like))
-            q = q.where(or_(Conversation.id.in_(sub), Conversation.chat_id.ilike(like), Conversation.customer_name.ilike(like)))
+            # `%` and `_` typed by the owner match literally.
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            sub = select(Message.conversation_id).where(Message.text.ilike(like, escape="\\"))
+            q = q.where(or_(Conversation.id.in_(sub), Conversation.chat_id.ilike(like, escape="\\"),
+                            Conversation.customer_name.ilike(like, escape="\\")))
         return q
 
     async def list(self, *, channel: str | None = None, status: str | None = None, since: datetime | None = None,
