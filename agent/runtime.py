@@ -72,6 +72,7 @@ PRUNE_EVERY = 8
 # A stored message taken up this many times without finishing (a crash loop) is answered with an apology.
 MAX_ATTEMPTS = 4
 RETRY_AFTER_S = 5
+SWEEP_BATCH = 500  # messages a sweep takes up at once; the next sweep takes the rest
 # Inbound kinds answered by a fixed sentence instead of a model turn (unless they carry text).
 _FIXED_REPLIES = {
     "unsupported": "messages.unsupported",
@@ -160,6 +161,12 @@ class AgentRuntime:
         self.lock_timeout_s = lock_timeout_s
         self.clock = clock
         self.started_at = clock()
+        # Where unanswered older messages may exist (a turn's backlog check is a read each turn, so it is
+        # skipped where there can be none): messages left by an earlier process until the start-up sweep
+        # has taken them up (None: not looked yet), and conversations this process stored a message for
+        # that no turn has finished yet (webhook ingress, a busy lock, a turn that raised).
+        self._leftovers: bool | None = None
+        self._suspects: set[str] = set()
         self._sweeping = asyncio.Lock()
         self._locks = _KeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -227,6 +234,7 @@ class AgentRuntime:
                  for m in turns],
                 now=self.clock(), language=lambda conv, text: _language(conv, text, config),
             )
+        self._suspects.update(f"{m.channel}:{m.conversation_key}" for m in turns)
         for m in messages:
             if m.kind in EVENT_KINDS:
                 await self.apply_event(m)
@@ -268,9 +276,13 @@ class AgentRuntime:
             try:
                 async with (self._locks(key, self.lock_timeout_s),
                             self.repos.db.conversation_lock(lock_key, self.lock_timeout_s)):
-                    return await self._handle_locked(msg, inline)
+                    return await self._handle_locked(msg, inline, key)
             except (LockTimeout, SATimeoutError) as exc:
+                self._suspects.add(key)
                 return await self._busy(msg, exc)
+            except BaseException:
+                self._suspects.add(key)  # the message may be stored and unanswered: the next turn looks
+                raise
         finally:
             self._inflight -= 1
             if not self._inflight:
@@ -294,7 +306,14 @@ class AgentRuntime:
         text = self.services.prompts.text("messages.busy", lang)
         return TurnResult([OutboundMessage(text=text)], busy=True, conversation=conv, retry_after_s=RETRY_AFTER_S)
 
-    async def _handle_locked(self, msg: InboundMessage, inline: bool) -> TurnResult:
+    async def _backlog_possible(self, key: str) -> bool:
+        if not self.repos.db.is_sqlite:
+            return True  # other replicas may have left messages of this conversation
+        if self._leftovers is None:
+            self._leftovers = await self.repos.messages.any_unanswered(self.started_at)
+        return self._leftovers or key in self._suspects
+
+    async def _handle_locked(self, msg: InboundMessage, inline: bool, key: str) -> TurnResult:
         config = await self.config.refresh()
         await self.services.prompts.refresh()
         if msg.kind in EVENT_KINDS:
@@ -314,7 +333,9 @@ class AgentRuntime:
                 duplicate=True, conversation=conv, inbound_id=stored.id,
             )
         result = TurnResult([], conversation=conv, inbound_id=stored.id)
-        for row in await self.repos.messages.backlog(conv.id, stored.id):  # older unanswered ones first, in order
+        backlog = await self.repos.messages.backlog(conv.id, stored.id) if await self._backlog_possible(key) else []
+        self._suspects.discard(key)
+        for row in backlog:  # older unanswered ones first, in order
             earlier = await self._turn(conv, _from_row(row, conv), row, inline, config, backlog=True)
             result.replies += earlier.replies
             result.reply_ids += earlier.reply_ids
@@ -459,7 +480,8 @@ class AgentRuntime:
         counts = {"turns": 0, "sends": 0}
         async with self._sweeping:
             latest: dict[int, Message] = {}
-            for row in await self.repos.messages.unanswered(cutoff):
+            found = await self.repos.messages.unanswered(cutoff, limit=SWEEP_BATCH)
+            for row in found:
                 latest[row.conversation_id] = row  # the newest per conversation; older ones go first as backlog
             for row in latest.values():
                 conv = await self.repos.conversations.by_id(row.conversation_id)
@@ -478,6 +500,8 @@ class AgentRuntime:
                     continue
                 items = [(m.id, _outbound(m, None, author=m.author)) for m in rows]
                 counts["sends"] += await self.deliver(conv, items, channel, resend=True)
+        if cutoff >= self.started_at and len(found) < SWEEP_BATCH and not self.closing:
+            self._leftovers = False  # everything older than this process has been taken up
         if counts["turns"] or counts["sends"]:
             log.info("sweep: answered %s stored message(s), sent %s stored repl(ies)", counts["turns"], counts["sends"])
         return counts

@@ -456,6 +456,10 @@ class MessageRepo:
             )).scalars()
             return [m for m in rows if m.business_id == self.business_id]
 
+    async def any_unanswered(self, older_than: datetime) -> bool:
+        """Whether any inbound message older than `older_than` was stored and never answered."""
+        return bool(await self.unanswered(older_than, limit=1))
+
     async def unsent(self, older_than: datetime, limit: int = 500) -> list[Message]:
         """Outbound messages stored but not (known to be) handed to the platform, oldest first."""
         async with self.db.session() as s:  # the partial index holds only unsent rows: filter the business after
