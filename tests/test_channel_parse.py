@@ -1,14 +1,21 @@
-"""The pure `parse` of Telegram updates and WhatsApp webhooks, on recorded JSON and real-shaped builders."""
+"""The pure `parse` of Telegram updates and WhatsApp webhooks, on recorded JSON and real-shaped builders.
+
+Payloads written by third parties, one table row each, are in test_parse_payload_kinds.py.
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+from telegram import Chat, Message, User
+
 from channels.base import Button, Contact, Location, OutboundMessage
 from channels.media import split_text, utf16_len
-from channels.telegram.parse import callback_ref
+from channels.telegram.parse import BotIdentity, callback_ref
 from channels.telegram.parse import parse as tg_parse
 from channels.whatsapp.channel import _reply_buttons
 from channels.whatsapp.parse import parse as wa_parse
@@ -84,6 +91,166 @@ def test_telegram_edits_and_unsupported() -> None:
     assert tg_parse(service) is None
     assert tg_parse({"update_id": 1, "my_chat_member": {}}) is None
     assert tg_parse({"update_id": 1, "message": {"chat": "not-a-dict"}}) is None
+
+
+# -- Telegram groups -------------------------------------------------------------------------------
+
+BOT = BotIdentity(id=tg.DEFAULT_BOT_ID, username="mostrador_bot")
+GROUP = {"id": -1001293752024, "title": "Compras del barrio", "type": "supergroup"}  # shaped as teloxide's recorded one
+ANA, BETO = 5001, 5002
+
+
+def group_update(text: str | None, *, user: int = ANA, entities: list[dict[str, Any]] | None = None,
+                 kind: str = "message", **extra: Any) -> dict[str, Any]:
+    message: dict[str, Any] = {"message_id": 77, "date": 1763790000, "chat": GROUP,
+                               "from": {"id": user, "is_bot": False, "first_name": f"Miembro{user}"}, **extra}
+    if text is not None:
+        message["text"] = text
+    if entities:
+        message["entities"] = entities
+    return {"update_id": 1, kind: message}
+
+
+def mention(text: str, handle: str = "@mostrador_bot") -> list[dict[str, Any]]:
+    """A `mention` entity; offsets count UTF-16 code units, as Telegram sends them."""
+    return [{"type": "mention", "offset": utf16_len(text[:text.index(handle)]), "length": utf16_len(handle)}]
+
+
+def command(text: str) -> list[dict[str, Any]]:
+    return [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
+
+
+BOT_MESSAGE = {"message_id": 70, "date": 1763789000, "chat": GROUP, "text": "¿Confirmás?",
+               "from": {"id": tg.DEFAULT_BOT_ID, "is_bot": True, "first_name": "Mostrador", "username": "mostrador_bot"}}
+MEMBER_MESSAGE = {**BOT_MESSAGE, "message_id": 71, "from": {"id": BETO, "is_bot": False, "first_name": "Beto"}}
+GROUP_CASES = [
+    # (update, expected text or None when the bot is not addressed)
+    (group_update("hola a todos"), None),
+    (group_update("😀 @Mostrador_Bot,  quiero 2 martillos", entities=mention("😀 @Mostrador_Bot,  quiero 2 martillos",
+                                                                            "@Mostrador_Bot")), "😀 quiero 2 martillos"),
+    (group_update("¿precio del martillo @mostrador_bot?", entities=mention("¿precio del martillo @mostrador_bot?")),
+     "¿precio del martillo?"),
+    (group_update("@mostrador_bot", entities=mention("@mostrador_bot")), "@mostrador_bot"),  # nothing else to say
+    (group_update("@otro_bot hola", entities=mention("@otro_bot hola", "@otro_bot")), None),
+    (group_update("Mostrador, ¿abren hoy?", entities=[{"type": "text_mention", "offset": 0, "length": 9,
+                                                       "user": {"id": tg.DEFAULT_BOT_ID, "is_bot": True,
+                                                                "first_name": "Mostrador"}}]), "¿abren hoy?"),
+    (group_update("Beto, ¿vas?", entities=[{"type": "text_mention", "offset": 0, "length": 4,
+                                            "user": {"id": BETO, "is_bot": False, "first_name": "Beto"}}]), None),
+    (group_update("sí", reply_to_message=BOT_MESSAGE), "sí"),
+    (group_update("sí", reply_to_message=MEMBER_MESSAGE), None),
+    (group_update("/start", entities=command("/start")), "/start"),
+    (group_update("/precio@mostrador_bot martillo", entities=command("/precio@mostrador_bot martillo")),
+     "/precio martillo"),
+    (group_update("/start@otro_bot", entities=command("/start@otro_bot")), None),
+    (group_update("hola /start", entities=[{"type": "bot_command", "offset": 5, "length": 6}]), None),
+    (group_update(None, photo=[{"file_id": "AgAC1", "file_unique_id": "u1", "width": 90, "height": 90}],
+                  caption="@mostrador_bot ¿lo tienen?",
+                  caption_entities=mention("@mostrador_bot ¿lo tienen?")), "¿lo tienen?"),
+    (group_update(None, photo=[{"file_id": "AgAC1", "file_unique_id": "u1", "width": 90, "height": 90}]), None),
+]
+
+
+@pytest.mark.parametrize(("update", "expected"), GROUP_CASES)
+def test_group_messages_answered_only_when_addressed(update: dict[str, Any], expected: str | None) -> None:
+    msg = tg_parse(update, bot=BOT)
+    if expected is None:
+        assert msg is None
+        return
+    assert msg is not None and msg.text == expected
+    assert (msg.chat_id, msg.sender_id, msg.group, msg.message_id) == (
+        str(GROUP["id"]), str(ANA), True, f"{GROUP['id']}:77")
+    assert msg.conversation_key == f"{GROUP['id']}:{ANA}"
+    assert tg_parse(update, bot=BOT, groups=False) is None
+
+
+def test_groups_without_a_bot_identity_and_group_events() -> None:
+    # Without getMe: only a bare command or a reply to a bot's message address the bot.
+    assert tg_parse(group_update("/start", entities=command("/start"))) is not None
+    assert tg_parse(group_update("/start@mostrador_bot", entities=command("/start@mostrador_bot"))) is None
+    assert tg_parse(group_update("@mostrador_bot hola", entities=mention("@mostrador_bot hola"))) is None
+    assert tg_parse(group_update("sí", reply_to_message=BOT_MESSAGE)) is not None
+    assert tg_parse(group_update("sí", reply_to_message=MEMBER_MESSAGE)) is None
+
+    # Edits in groups are events whatever they say (the runtime ignores edits of messages it never stored).
+    edit = group_update("mejor 3", kind="edited_message", edit_date=1763790100)
+    edited = tg_parse(edit, bot=BOT)
+    assert edited is not None and (edited.kind, edited.edited_of, edited.sender_id, edited.group) == (
+        "edited", f"{GROUP['id']}:77", str(ANA), True)
+    assert edited.message_id == f"{GROUP['id']}:77:edit:1763790100"
+    text = "@mostrador_bot mejor 3"
+    assert tg_parse(group_update(text, entities=mention(text), kind="edited_message"), bot=BOT).text == "mejor 3"
+    assert tg_parse(edit, bot=BOT, groups=False) is None
+
+    # A button tapped in a group belongs to the member who tapped it.
+    tap = {"update_id": 2, "callback_query": {"id": "cbq-1", "chat_instance": "-9", "data": "confirm",
+                                              "from": {"id": BETO, "is_bot": False, "first_name": "Beto"},
+                                              "message": BOT_MESSAGE}}
+    button = tg_parse(tap, bot=BOT)
+    assert button is not None and (button.chat_id, button.sender_id, button.group, button.kind) == (
+        str(GROUP["id"]), str(BETO), True, "button")
+    assert button.conversation_key == f"{GROUP['id']}:{BETO}" and button.reply_to == f"{GROUP['id']}:70"
+    assert tg_parse(tap, bot=BOT, groups=False) is None
+
+    # Service messages never, even when they reply to the bot; channels and other update kinds never.
+    joined = group_update(None, new_chat_members=[{"id": 9, "is_bot": False, "first_name": "N"}],
+                          reply_to_message=BOT_MESSAGE)
+    assert tg_parse(joined, bot=BOT) is None
+    channel = {"id": -1002236736395, "title": "Novedades", "type": "channel"}
+    assert tg_parse({"update_id": 3, "channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "x"}}) is None
+    assert tg_parse({"update_id": 4, "message": {"message_id": 1, "date": 1, "chat": channel, "text": "x"}}) is None
+
+
+def test_business_chats_are_private_chats_with_the_customer() -> None:
+    business = tg.text_update(CHAT, "hola", message_id=12)
+    business["business_message"] = {**business.pop("message"), "business_connection_id": "bc-1"}
+    msg = tg_parse(business, bot=BOT)
+    assert msg is not None and (msg.chat_id, msg.sender_id, msg.text, msg.group) == (str(CHAT), str(CHAT), "hola", False)
+    owner = json.loads(json.dumps(business))  # the business owner answering by hand in the same chat
+    owner["business_message"]["from"] = {"id": 9000, "is_bot": False, "first_name": "Dueño"}
+    assert tg_parse(owner, bot=BOT) is None
+    by_bot = json.loads(json.dumps(owner))  # a bot writing on the owner's behalf
+    by_bot["business_message"]["sender_business_bot"] = {"id": 77, "is_bot": True, "first_name": "Otro"}
+    assert tg_parse(by_bot, bot=BOT) is None
+
+
+def test_a_member_cannot_press_the_keyboard_of_anothers_answer() -> None:
+    answer_to_ana = {**BOT_MESSAGE, "reply_to_message": {"message_id": 77, "date": 1, "chat": GROUP,
+                                                         "from": {"id": ANA, "is_bot": False, "first_name": "Ana"}}}
+
+    def tap(user: int) -> dict[str, Any]:
+        return {"update_id": 6, "callback_query": {"id": f"cbq-{user}", "chat_instance": "-9", "data": "confirm",
+                                                   "from": {"id": user, "is_bot": False, "first_name": "M"},
+                                                   "message": answer_to_ana}}
+
+    assert tg_parse(tap(BETO), bot=BOT) is None
+    mine = tg_parse(tap(ANA), bot=BOT)
+    assert mine is not None and mine.conversation_key == f"{GROUP['id']}:{ANA}" and mine.button_payload == "confirm"
+
+
+def test_private_messages_carry_the_sender_and_false_flags_are_not_service() -> None:
+    msg = tg_parse(tg.text_update(CHAT, "hola", message_id=9), bot=BOT)
+    assert msg is not None and (msg.sender_id, msg.group, msg.conversation_key) == (str(CHAT), False, str(CHAT))
+    # What python-telegram-bot's to_dict() writes for a plain text message: flags set to false.
+    written = Message(9, datetime.datetime(2025, 11, 22, tzinfo=datetime.UTC), Chat(CHAT, "private"), from_user=User(CHAT, "Ana", False), text="hola").to_dict()
+    assert written.get("group_chat_created") is False
+    parsed = tg_parse({"update_id": 5, "message": written}, bot=BOT)
+    assert parsed is not None and (parsed.kind, parsed.text) == ("text", "hola")
+    # ... while a real service message may carry an empty object.
+    started = tg.text_update(CHAT, "x")
+    del started["message"]["text"]
+    started["message"]["video_chat_started"] = {}
+    assert tg_parse(started, bot=BOT) is None
+    paid = tg.text_update(CHAT, "x")
+    del paid["message"]["text"]
+    paid["message"]["successful_payment"] = {"currency": "ARS", "total_amount": 890000, "invoice_payload": "o-1",
+                                             "telegram_payment_charge_id": "t", "provider_payment_charge_id": "p"}
+    assert tg_parse(paid, bot=BOT) is None  # was "unsupported" (answered) before
+    reply = tg.text_update(CHAT, "ese", message_id=10)
+    reply["message"]["reply_to_message"] = {"message_id": 4, "date": 1, "chat": {"id": CHAT, "type": "private"}}
+    assert tg_parse(reply, bot=BOT).reply_to == f"{CHAT}:4"
+
+
 
 
 # -- WhatsApp ----------------------------------------------------------------------------------
