@@ -116,3 +116,11 @@ async def test_referral_kept_edits_and_deletions_are_events_not_turns(data_dir: 
         assert inbound["payload"]["edits"] == [{"text": "quiero 2 martillos", "replaced_at": inbound["payload"]["edits"][0]["replaced_at"]}]
         assert inbound["payload"]["revoked_at"] and inbound["payload"]["referral"]["source_id"] == "120208432"
         assert APP_SECRET
+
+
+def test_group_messages_are_not_answered_privately() -> None:
+    from channels.whatsapp.parse import parse
+
+    payload = wa.text_message("5491100001111", "hola grupo")
+    _message(payload)["group_id"] = "120363025246125486"
+    assert parse(payload).messages == []

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -34,7 +33,15 @@ from typing import Any
 
 from aiohttp import web
 
-from channels.base import Button, InboundMessage, Media, MessageHandler, OutboundMessage, SendResult, member_of
+from channels.base import (
+    Button,
+    InboundMessage,
+    Media,
+    MessageHandler,
+    OutboundMessage,
+    SendResult,
+    member_of,
+)
 from channels.http_input import BadJson, loads_json, read_body
 from channels.media import MediaStore, OrderedInbox, extension, retry_media, split_text, utf16_len
 from channels.metrics import INBOUND
@@ -50,7 +57,8 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 MAX_WEBHOOK_BODY = 1024 * 1024
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "business_message"]
+# Not business_message: replies to a Telegram Business chat need its business_connection_id (not supported yet).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s
 
@@ -161,11 +169,11 @@ class TelegramChannel:
             log.exception("skipping a Telegram update that cannot be parsed",
                           extra={"update_id": update.get("update_id")})
             return
+        if ref is not None:  # every tap is acknowledged (the button stops spinning), even one we ignore
+            self.handler.track(self._acknowledge(ref, retire=msg is not None), name="telegram-callback-ack")
         if msg is None:
             return
         INBOUND.labels(CHANNEL, msg.kind).inc()
-        if ref is not None:
-            self.handler.track(self._acknowledge(ref), name="telegram-callback-ack")
         for pending in await self.handler.accept([msg]):
             self.inbox.submit(pending.conversation_key, lambda m=pending: self._process(m), name="telegram-update")
 
@@ -177,13 +185,13 @@ class TelegramChannel:
         finally:
             typing.cancel()
 
-    async def _acknowledge(self, ref: CallbackRef) -> None:
-        """Stop the button's spinner and retire the keyboard so an offer is answered once."""
+    async def _acknowledge(self, ref: CallbackRef, *, retire: bool = True) -> None:
+        """Stop the button's spinner and (for a tap we take) retire the keyboard so an offer is answered once."""
         try:
             await self.bot.answer_callback_query(ref.query_id)
         except TelegramError as exc:
             log.debug("answerCallbackQuery failed: %s", exc)
-        if ref.chat_id is not None and ref.message_id is not None:
+        if retire and ref.chat_id is not None and ref.message_id is not None:
             try:
                 await self.bot.edit_message_reply_markup(chat_id=_chat(ref.chat_id), message_id=ref.message_id,
                                                          reply_markup=None)

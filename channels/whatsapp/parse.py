@@ -123,6 +123,10 @@ def parse_message(message: dict[str, Any], names: dict[str, str | None] | None =
     `contact` is the change's only `contacts[]` entry, the sender: used when the message itself names
     no sender (netflie/whatsapp-cloud-api's tests have such a payload, with only `contacts[0].user_id`).
     """
+    if message.get("group_id"):
+        # A WhatsApp group (Cloud API groups): not supported yet; answering the member privately would
+        # leak the group's talk into a 1:1 chat, so it is not a turn.
+        return None
     phone, user_id = _text(message.get("from")), _text(message.get("from_user_id"))
     if not (phone or user_id) and contact:
         phone, user_id = _text(contact.get("wa_id")), _text(contact.get("user_id"))
