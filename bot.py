@@ -63,6 +63,7 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
     from agent.offline import OfflineChatModel
     from agent.runtime import AgentRuntime
     from channels.base import ChannelRegistry
+    from channels.http_server import make_app
     from channels.web import WebChannel
     from config.store import ConfigStore
     from prompts import PromptStore
@@ -90,7 +91,7 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
         stack.push_async_callback(catalog.close)
         if settings.demo_catalog and await repos.products.count() == 0 and DEMO_CATALOG.exists():
             text = await asyncio.to_thread(DEMO_CATALOG.read_text, "utf-8")
-            result = await import_catalog(repos.products, None, text)
+            result = await import_catalog(repos.products, None, text, country=config.current.country)
             log.info("demo catalog loaded: %s products", result["imported"])
         stats = await catalog.sync(await repos.products.all())
         log.info("catalog index ready: %s", stats)
@@ -107,7 +108,8 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
         log.info("chat model: %s", llm.provider)
 
         saver = await stack.enter_async_context(open_checkpointer(settings.effective_database_url, data_dir))
-        nodes = Nodes(model, fallback, timeout_s=llm.timeout_s, attempts=llm.max_retries + 1)
+        nodes = Nodes(model, fallback, timeout_s=llm.timeout_s, attempts=llm.max_retries + 1,
+                      turn_budget_s=llm.turn_budget_s, breaker=llm.breaker)
         graph = build_graph(nodes, saver)
         channels = ChannelRegistry()
         runtime = AgentRuntime(
@@ -122,7 +124,7 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
         if created:
             print(f"Admin token (generated once, stored in {data_dir / 'admin_token'}): {token}", flush=True)
 
-        app = web.Application(middlewares=[auth_middleware(token)], client_max_size=64 * 1024 * 1024)
+        app = make_app(middlewares=[auth_middleware(token)], body_timeout_s=settings.http_body_timeout_s)
         web_channel = WebChannel(runtime)
         web_channel.register(app)
         channels.add(web_channel)
@@ -244,15 +246,15 @@ def settle_heap() -> None:
 
 
 async def serve(settings: Settings) -> None:
+    from channels.http_server import serve_http
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with assemble(settings) as daemon:
-        runner = web.AppRunner(daemon.app, handle_signals=False, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
-        await site.start()
+        runner, site = await serve_http(daemon.app, settings.http_host, settings.http_port,
+                                        header_timeout_s=settings.http_header_timeout_s)
         settle_heap()
         log.info("listening on http://%s:%s", settings.http_host, settings.http_port)
         print(f"Mostrador is running: web chat at http://{settings.http_host}:{settings.http_port}/", flush=True)

@@ -1,9 +1,10 @@
-"""Bearer-token auth for /admin (constant-time compare) and the token's origin."""
+"""Bearer-token auth for /admin (constant-time compare), the token's origin, and who is acting."""
 
 from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from aiohttp import web
 ADMIN_PREFIX = "/admin"
 PAGE_PATHS = ("/admin", "/admin/")
 STATIC_PREFIX = "/admin/static/"
+ACTOR_HEADER = "X-Admin-User"
+MAX_ACTOR = 120
+# Printable text only: a header's invalid UTF-8 arrives as lone surrogates, which no database stores.
+_ACTOR = re.compile(rf"[^\x00-\x1f\x7f\ud800-\udfff]{{1,{MAX_ACTOR}}}")
 
 
 def load_or_create_token(configured: str | None, data_dir: Path) -> tuple[str, bool]:
@@ -52,6 +57,12 @@ def auth_middleware(token: str) -> web.middleware:
                     {"error": "missing or invalid bearer token"},
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="mostrador-admin"'},
+                )
+            who = request.headers.get(ACTOR_HEADER)
+            if who is not None and who.strip() and not _ACTOR.fullmatch(who.strip()):
+                # Refused before the handler changes anything, so no edit goes unattributed.
+                return web.json_response(
+                    {"error": f"{ACTOR_HEADER} must be at most {MAX_ACTOR} printable characters"}, status=400
                 )
         return await handler(request)
 

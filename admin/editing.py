@@ -18,12 +18,16 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from admin.revisions import revision_json
-from admin.routes import DEPS, AdminDeps, actor, bad_request
+from admin.routes import DEPS, MAX_JSON, AdminDeps, actor, bad_request
+from channels.http_input import MAX_DEPTH, MAX_ROW_ID, BadJson, http_error, loads_json, read_body, read_json
 from config.business import BusinessConfig
 from prompts import TemplateError
 
 KNOWLEDGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}(\.md)?$")
+MAX_NAME = 84
 MAX_DOC = 200_000
+MAX_BODY = 2 * 1024 * 1024  # MAX_DOC characters, JSON-escaped
+MAX_EVAL = 1024 * 1024
 
 
 class EditRefused(ValueError):
@@ -39,19 +43,22 @@ async def _write_atomic(path: Path, content: str) -> None:
     await asyncio.to_thread(write)
 
 
+async def _text_body(request: web.Request, limit: int) -> str:
+    """The body as UTF-8 text (a BOM is dropped), else 400."""
+    try:
+        return (await read_body(request, limit)).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise http_error(web.HTTPBadRequest, "the body must be UTF-8 text") from None
+
+
 async def _content_of(request: web.Request) -> str:
     """The new content: JSON {"content": ...} or the raw body (text/plain, text/markdown)."""
-    raw = await request.text()
     if request.content_type == "application/json":
-        try:
-            body = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise web.HTTPBadRequest(text='{"error": "malformed JSON"}', content_type="application/json") from exc
+        body = await read_json(request, MAX_BODY)
         if not isinstance(body, dict) or not isinstance(body.get("content"), str):
-            raise web.HTTPBadRequest(text='{"error": "expected {\\"content\\": \\"...\\"}"}',
-                                     content_type="application/json")
+            raise http_error(web.HTTPBadRequest, 'expected {"content": "..."}')
         return body["content"]
-    return raw
+    return await _text_body(request, MAX_BODY)
 
 
 # -- the three kinds of editable things ------------------------------------------------
@@ -67,6 +74,8 @@ class PromptKind:
         return self.store.names()
 
     def path(self, name: str) -> Path:
+        if len(name) > MAX_NAME:
+            raise http_error(web.HTTPBadRequest, f"a prompt name is at most {MAX_NAME} characters")
         try:
             return self.store.path_for(name)
         except KeyError as exc:
@@ -134,8 +143,8 @@ class ConfigKind:
 
     async def apply(self, name: str, content: str) -> str:
         try:
-            data = json.loads(content)
-        except json.JSONDecodeError as exc:
+            data = loads_json(content.encode("utf-8", "surrogatepass"))
+        except BadJson as exc:
             raise EditRefused(f"the config must be JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise EditRefused("the config must be a JSON object")
@@ -182,6 +191,8 @@ async def _accept(request: web.Request, kind: Any, name: str, content: str, acti
         previous = await kind.read(name)
     except web.HTTPNotFound:
         previous = None
+    if "\x00" in content:
+        return bad_request(422, f"a {kind.kind} must be text (it holds NUL characters)")
     try:
         stored = await kind.apply(name, content)
     except EditRefused as exc:
@@ -197,17 +208,18 @@ async def _accept(request: web.Request, kind: Any, name: str, content: str, acti
 
 async def put_item(request: web.Request) -> web.Response:
     kind, name = _kind(request), _name(request)
-    content = await request.text() if kind.kind == "config" else await _content_of(request)
+    content = await _text_body(request, MAX_BODY) if kind.kind == "config" else await _content_of(request)
     return await _accept(request, kind, name, content, "edit")
 
 
 async def rollback(request: web.Request) -> web.Response:
     kind, name = _kind(request), _name(request)
-    try:
-        body = await request.json()
-        version_id = int(body["version_id"])
-    except (ValueError, KeyError, TypeError):
-        return bad_request(400, 'expected {"version_id": <id>}')
+    body = await read_json(request, MAX_JSON)
+    version_id = body.get("version_id") if isinstance(body, dict) else None
+    if isinstance(version_id, str) and version_id.isascii() and version_id.isdigit() and len(version_id) < 19:
+        version_id = int(version_id)
+    if isinstance(version_id, bool) or not isinstance(version_id, int) or not 0 < version_id <= MAX_ROW_ID:
+        return bad_request(400, f'expected {{"version_id": <id>}}, an integer from 1 to {MAX_ROW_ID}')
     rev = await request.app[DEPS].revisions.get(kind.kind, name, version_id)
     if rev is None:
         return bad_request(404, "no such version")
@@ -226,15 +238,35 @@ async def run_eval(request: web.Request) -> web.Response:
     from agent.evaluation import run_eval as play
 
     deps = request.app[DEPS]
-    text = await request.text()
+    text = await _text_body(request, MAX_EVAL)
     if not text.strip():
         return bad_request(400, "send the scripted conversations (YAML or JSON) as the body")
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            loads_json(text.encode())  # strict: depth, lone surrogates; the spec parser reads it again
+        except BadJson as exc:
+            return bad_request(400, str(exc))
+    elif _flow_depth(text) > MAX_DEPTH:  # PyYAML would spend a second recursing before it gave up
+        return bad_request(400, f"YAML nested deeper than {MAX_DEPTH} levels")
     try:
         report = await play(deps.settings, text)
+    except RecursionError:
+        return bad_request(422, "the scripted conversations are nested too deeply")
     except ValueError as exc:
         return bad_request(422, str(exc))
     await deps.revisions.audit(actor(request), "eval.run", "", {"passed": report["passed"], "failed": report["failed"]})
     return web.json_response(report)
+
+
+def _flow_depth(text: str) -> int:
+    """How deep `[`/`{` nest (quotes not parsed: an overestimate, enough to refuse a bomb fast)."""
+    depth = deepest = 0
+    for ch in re.sub(r"[^\[\]{}]+", "", text):
+        depth = depth + 1 if ch in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+    return deepest
 
 
 def register(app: web.Application) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from admin.routes import DEPS, bad_request
+from admin.routes import DEPS, bad_request, query_text
 from admin.serializers import (
     appointment_json,
     conversation_json,
@@ -20,6 +20,7 @@ from admin.serializers import (
     message_json,
     sale_json,
 )
+from channels.http_input import http_error, query_int
 from storage.models import Conversation, Insight, Lead, Message, Sale
 
 SCORE_BUCKETS = ((0, 19), (20, 39), (40, 59), (60, 79), (80, 100))
@@ -31,19 +32,10 @@ def _since(request: web.Request) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text='{"error": "since must be an ISO-8601 date or datetime"}',
-                                 content_type="application/json") from exc
-    # Stored times are UTC; an offset must be converted, not dropped (SQLite compares the text).
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
-    try:
-        return max(lo, min(hi, int(request.query.get(name, default))))
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f'{{"error": "{name} must be an integer"}}',
-                                 content_type="application/json") from exc
+        # Stored times are UTC; an offset must be converted, not dropped (SQLite compares the text).
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise http_error(web.HTTPBadRequest, "since must be an ISO-8601 date or datetime from year 1 to 9999") from None
 
 
 def _respond(request: web.Request, name: str, items: list[dict[str, Any]]) -> web.Response:
@@ -86,7 +78,7 @@ async def list_sales(request: web.Request) -> web.Response:
 
 
 async def list_leads(request: web.Request) -> web.Response:
-    min_score = _int(request, "min_score", 0, 0, 100) if "min_score" in request.query else None
+    min_score = query_int(request, "min_score", 0, 0, 100) if request.query.get("min_score") else None
     qualified = {"true": True, "false": False}.get(request.query.get("qualified", "").lower())
     leads = await request.app[DEPS].repos.leads.list(min_score=min_score, qualified=qualified)
     return _respond(request, "leads", [lead_json(x) for x in leads])
@@ -110,9 +102,9 @@ async def list_conversations(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status not in (None, "bot", "human"):
         return bad_request(400, "status must be bot or human")
-    limit, offset = _int(request, "limit", 50, 1, 500), _int(request, "offset", 0, 0, 10**9)
+    limit, offset = query_int(request, "limit", 50, 1, 500), query_int(request, "offset", 0, 0, 10**9)
     filters = dict(channel=request.query.get("channel") or None, status=status, since=_since(request),
-                   text=request.query.get("q") or None)
+                   text=query_text(request, "q") or None)
     convs = await repos.conversations.list(**filters, limit=limit, offset=offset)
     total = await repos.conversations.count(**filters)
     items = []

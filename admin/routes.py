@@ -12,6 +12,7 @@ from admin.revisions import RevisionStore
 from admin.serializers import conversation_detail, insight_json, message_json, product_json
 from agent.metrics import HANDOFFS
 from agent.runtime import AgentRuntime
+from channels.http_input import http_error, query_int, read_body, read_json
 from config.store import ConfigStore
 from prompts import PromptStore
 from storage.catalog_import import import_catalog
@@ -21,6 +22,11 @@ from tools.generate_insights import generate_for_conversation
 
 log = logging.getLogger(__name__)
 MAX_CSV = 50 * 1024 * 1024
+CSV_BODY_TIMEOUT_S = 300.0  # a big catalog over a slow uplink; other bodies get the app's deadline
+MAX_JSON = 64 * 1024
+MAX_SKU = 64  # as stored (storage.models.Product.sku)
+MAX_CHAT_ID = 128  # as stored (storage.models.Conversation.chat_id)
+MAX_QUERY = 200
 
 
 @dataclass
@@ -45,16 +51,33 @@ def bad_request(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
+def path_param(request: web.Request, name: str, max_len: int) -> str:
+    """A path segment no longer than what is stored, else 400 with the reason."""
+    value = request.match_info[name]
+    if len(value) > max_len:
+        raise http_error(web.HTTPBadRequest, f"{name} longer than {max_len} characters")
+    return value
+
+
+def query_text(request: web.Request, name: str, max_len: int = MAX_QUERY) -> str:
+    """A text query parameter (stripped), at most `max_len` characters, else 400."""
+    value = request.query.get(name, "").strip()
+    if len(value) > max_len:
+        raise http_error(web.HTTPBadRequest, f"{name} longer than {max_len} characters")
+    return value
+
+
 # -- products ---------------------------------------------------------------------
 
 async def import_products(request: web.Request) -> web.Response:
     deps = _deps(request)
-    if request.content_length and request.content_length > MAX_CSV:
-        return bad_request(413, f"CSV larger than {MAX_CSV // (1024 * 1024)} MB")
+    body = await read_body(request, MAX_CSV, within_s=CSV_BODY_TIMEOUT_S)
     try:
-        text = (await request.read()).decode("utf-8-sig")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         return bad_request(400, "the CSV must be UTF-8 text")
+    if "\x00" in text:
+        return bad_request(400, "the CSV must be text (it holds NUL characters)")
     result = await import_catalog(deps.repos.products, deps.catalog, text, country=deps.config.current.country)
     if result["errors"]:
         return web.json_response(result, status=422)
@@ -63,7 +86,7 @@ async def import_products(request: web.Request) -> web.Response:
 
 
 async def get_product(request: web.Request) -> web.Response:
-    product = await _deps(request).repos.products.get(request.match_info["sku"])
+    product = await _deps(request).repos.products.get(path_param(request, "sku", MAX_SKU))
     if product is None:
         return bad_request(404, "no product with that sku")
     return web.json_response(product_json(product))
@@ -71,13 +94,10 @@ async def get_product(request: web.Request) -> web.Response:
 
 async def search_products(request: web.Request) -> web.Response:
     deps = _deps(request)
-    q = request.query.get("q", "").strip()
+    q = query_text(request, "q")
     if not q:
         return bad_request(400, "q is required")
-    try:
-        k = max(1, min(50, int(request.query.get("k", "5"))))
-    except ValueError:
-        return bad_request(400, "k must be an integer")
+    k = query_int(request, "k", 5, 1, 50)
     hits = await deps.catalog.search(q, k)
     products = await deps.repos.products.get_many(h.sku for h in hits)
     return web.json_response([
@@ -96,7 +116,8 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def _conversation(request: web.Request):
     deps = _deps(request)
-    conv = await deps.repos.conversations.get(request.match_info["channel"], request.match_info["chat_id"])
+    channel, chat_id = path_param(request, "channel", 32), path_param(request, "chat_id", MAX_CHAT_ID)
+    conv = await deps.repos.conversations.get(channel, chat_id)
     if conv is None:
         raise web.HTTPNotFound(text='{"error": "no such conversation"}', content_type="application/json")
     return deps, conv
@@ -129,13 +150,12 @@ async def resume(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     deps, conv = await _conversation(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        return bad_request(400, "malformed JSON")
+    body = await read_json(request, MAX_JSON)
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
         return bad_request(400, "text must be a non-empty string")
+    if "\x00" in text:
+        return bad_request(400, "text must not hold NUL characters")
     if len(text) > 4000:
         return bad_request(413, "text longer than 4000 characters")
     stored = await deps.runtime.human_reply(conv, text.strip())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 TURNS = Counter("mostrador_turns_total", "Conversation turns processed", ["channel", "outcome"])
 TURN_LATENCY = Histogram(
@@ -18,3 +18,8 @@ MODEL_TOKENS = Counter("mostrador_model_tokens_total", "Model tokens used", ["mo
 HANDOFFS = Counter("mostrador_handoffs_total", "Conversations handed to a human", ["source"])
 DUPLICATES = Counter("mostrador_duplicate_messages_total", "Redelivered inbound messages", ["channel"])
 EVENTS = Counter("mostrador_message_events_total", "Edits and deletions of earlier messages", ["channel", "kind", "result"])
+MODEL_CIRCUIT_OPEN = Gauge(
+    "mostrador_model_circuit_open",
+    "1 while the model's circuit breaker keeps turns off the provider (open or half-open), 0 when closed",
+    ["model"],
+)

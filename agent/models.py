@@ -10,6 +10,11 @@ a per-attempt deadline, one place that decides what is retryable). A model
 built for it should be made with `sdk_retries=False`: otherwise each of our
 attempts hides the SDK's own retries (3 attempts x 3 SDK tries = 9 calls) and
 the per-attempt deadline fires in the middle of an SDK backoff sleep.
+
+A caller may also give a total `budget_s` for all attempts and backoff
+sleeps: each attempt's deadline is capped by what is left of it, and a call
+that runs out of it raises `BudgetExhausted` (a `TimeoutError`), so a hung
+provider costs a turn the budget, not attempts x timeout.
 """
 
 from __future__ import annotations
@@ -174,6 +179,10 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
+class BudgetExhausted(TimeoutError):
+    """The call's total budget ran out while waiting on the provider (it hung or is too slow)."""
+
+
 def backoff_delay(attempt: int, base_delay: float, max_delay: float) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random."""
     ceiling = min(max_delay, base_delay * 2 ** (attempt - 1))
@@ -188,27 +197,42 @@ async def ainvoke_with_retries(
     base_delay: float = 0.5,
     timeout_s: float | None,
     max_delay: float = 8.0,
+    budget_s: float | None = None,
     config: RunnableConfig | None = None,
 ) -> AIMessage:
     """Invoke a chat model, retrying retryable failures with backoff.
 
     Each attempt gets its own `timeout_s` deadline (a hung connection counts
-    as a retryable failure); after `attempts` tries the last error is raised.
-    Only the exception type and HTTP status are logged: SDK messages may echo
-    request details, and keys must never reach the logs.
+    as a retryable failure), capped by what is left of `budget_s` when one is
+    given; after `attempts` tries the last error is raised, and when the
+    budget runs out `BudgetExhausted`. Only the exception type and HTTP
+    status are logged: SDK messages may echo request details, and keys must
+    never reach the logs.
     """
+    loop = asyncio.get_running_loop()
+    deadline = None if budget_s is None else loop.time() + budget_s
     attempts = max(1, attempts)
     for attempt in range(1, attempts + 1):
+        limit, capped = _attempt_deadline(timeout_s, deadline, loop.time())
+        if limit is not None and limit <= 0:
+            raise BudgetExhausted(f"model budget of {budget_s:g}s used up")
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout(limit) as scope:
                 result = await runnable.ainvoke(messages, config=config)
         except Exception as exc:
+            if capped and scope.expired():
+                log.warning("model call ran out of its %.1fs budget (attempt %d)", budget_s, attempt)
+                raise BudgetExhausted(f"model budget of {budget_s:g}s used up") from exc
             if attempt >= attempts or not is_retryable(exc):
                 raise
             delay = backoff_delay(attempt, base_delay, max_delay)
             hinted = _retry_after(exc)
             if hinted is not None:
                 delay = max(delay, min(hinted, max_delay))
+            if deadline is not None and loop.time() + delay >= deadline:  # no budget for another try
+                if scope.expired():  # and the provider hung: the budget went to waiting on it
+                    raise BudgetExhausted(f"model budget of {budget_s:g}s used up") from exc
+                raise
             log.warning(
                 "model call failed (%s, status=%s), attempt %d/%d, retrying in %.2fs",
                 type(exc).__name__,
@@ -223,3 +247,15 @@ async def ainvoke_with_retries(
             raise TypeError(f"expected an AIMessage from the model, got {type(result).__name__}")
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _attempt_deadline(
+    timeout_s: float | None, deadline: float | None, now: float
+) -> tuple[float | None, bool]:
+    """One attempt's timeout, and whether the budget (not `timeout_s`) sets it."""
+    if deadline is None:
+        return timeout_s, False
+    left = deadline - now
+    if timeout_s is None or left < timeout_s:
+        return left, True
+    return timeout_s, False

@@ -15,8 +15,10 @@ Nodes get their per-turn dependencies from `Runtime.context` (a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -25,9 +27,12 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from agent import metrics
+from agent.breaker import Admission, BreakerState, CircuitBreaker
 from agent.confirm import classify_reply
-from agent.models import ainvoke_with_retries, model_name
+from agent.models import BudgetExhausted, ainvoke_with_retries, is_retryable, model_name
 from agent.state import ConversationState
+from config.settings import BreakerSettings
 from tools import PENDING_HANDLERS, TOOLS
 from tools.cart import propose_cart
 from tools.context import ToolContext
@@ -67,12 +72,30 @@ class Nodes:
     """Node functions bound to the chat model (and the offline fallback)."""
 
     def __init__(self, model: BaseChatModel, fallback: BaseChatModel | None, *, timeout_s: float = 30.0,
-                 attempts: int = 3) -> None:
+                 attempts: int = 3, turn_budget_s: float | None = None,
+                 breaker: BreakerSettings | None = None) -> None:
+        """`turn_budget_s` bounds the time one turn waits on the provider (all its steps, attempts and
+        backoff); the circuit breaker `breaker` sets up is shared by every conversation. None: no
+        bound, no breaker (the offline model runs in-process and cannot hang)."""
         self.model = model
         self.fallback = fallback
         self.timeout_s = timeout_s
         self.attempts = attempts
-        self.on_model_error: Any = None  # metrics hook, set by the runtime
+        self.turn_budget_s = turn_budget_s
+        self.breaker = None if breaker is None else self._breaker(breaker, model_name(model))
+        self.on_model_error: Any = _count_model_error  # metrics hook (replaceable)
+
+    @staticmethod
+    def _breaker(settings: BreakerSettings, name: str) -> CircuitBreaker:
+        """The provider's breaker, its state on /metrics and in the log."""
+        gauge = metrics.MODEL_CIRCUIT_OPEN.labels(name)
+        gauge.set(0)
+
+        def changed(state: BreakerState) -> None:
+            gauge.set(0 if state is BreakerState.CLOSED else 1)
+            log.warning("model %s: circuit %s", name, state.value)
+
+        return CircuitBreaker(**settings.model_dump(), on_change=changed)
 
     # -- confirmation --------------------------------------------------------
 
@@ -163,29 +186,74 @@ class Nodes:
         return {**update, **respond(state, update, ctx)}
 
     async def _model_step(self, state: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+        """One model call: the provider within the turn's budget and the breaker's leave, else the fallback."""
         names = [n for n in TOOLS if ctx.config.tool_enabled(n)]
         schemas = [TOOLS[n].openai_schema() for n in names]
         messages = [self._system(state, ctx, names), *state["messages"]]
         usage = dict(state.get("usage") or {})
-        if usage.get("model_error") and self.fallback is not None:
-            # The provider already failed for good earlier in this turn: don't retry it at every step.
-            ai = await self.fallback.bind_tools(schemas).ainvoke(messages)
-        else:
-            try:
-                ai = await ainvoke_with_retries(
-                    self.model.bind_tools(schemas), messages, attempts=self.attempts, timeout_s=self.timeout_s
-                )
-                usage["model"] = model_name(self.model)
-            except Exception as exc:  # the provider failed for good: degrade, never crash the turn
-                log.error("model failed after retries: %s", type(exc).__name__, extra={"conversation_id": ctx.conversation_id})
-                if self.on_model_error:
-                    self.on_model_error(model_name(self.model), exc)
-                if self.fallback is None:
-                    text = ctx.prompts.text("messages.model_unavailable", ctx.language)
-                    return {"messages": [AIMessage(text)], "steps": MAX_STEPS, "usage": {**usage, "model_error": 1}}
-                ai = await self.fallback.bind_tools(schemas).ainvoke(messages)
-                usage["model"] = model_name(self.fallback)
-                usage["model_error"] = 1
+        waited = float(usage.get("model_wait_s", 0.0))
+        budget = None if self.turn_budget_s is None else self.turn_budget_s - waited
+        # Failed earlier in this turn, budget spent, or the breaker open: don't wait on the provider again.
+        admission = None if usage.get("model_error") or (budget is not None and budget <= 0) else self._admit()
+        if admission is None:
+            return await self._degraded(state, messages, schemas, usage, ctx)
+        attempts, timeout_s = self.attempts, self.timeout_s
+        if admission is Admission.PROBE and self.breaker is not None:  # one short try: is it back?
+            attempts, timeout_s = 1, min(self.timeout_s, self.breaker.probe_timeout_s)
+        started = time.monotonic()
+        try:
+            ai = await ainvoke_with_retries(
+                self.model.bind_tools(schemas), messages, attempts=attempts, timeout_s=timeout_s, budget_s=budget
+            )
+        except asyncio.CancelledError:
+            if self.breaker is not None:
+                self.breaker.abandoned(admission)
+            raise
+        except Exception as exc:  # the provider failed for good: degrade, never crash the turn
+            elapsed = time.monotonic() - started
+            usage["model_wait_s"] = round(waited + elapsed, 3)
+            self._judge(exc, elapsed)
+            log.error("model failed after retries: %s", type(exc).__name__, extra={"conversation_id": ctx.conversation_id})
+            if self.on_model_error:
+                self.on_model_error(model_name(self.model), exc)
+            return await self._degraded(state, messages, schemas, usage, ctx)
+        self._judge(None, 0.0)
+        usage["model_wait_s"] = round(waited + time.monotonic() - started, 3)
+        usage["model"] = model_name(self.model)
+        return self._step(state, ai, usage)
+
+    def _admit(self) -> Admission | None:
+        return Admission.CALL if self.breaker is None else self.breaker.admit()
+
+    def _judge(self, exc: Exception | None, elapsed: float) -> None:
+        """Tell the breaker how the provider did; an answer (also a 4xx) closes it.
+
+        A transport, 5xx or 429 failure counts toward its threshold. A call cut off by the budget
+        after waiting at least half of it is a hang and opens it at once; one cut off early (a slow
+        provider late in a many-step turn) counts as an ordinary failure.
+        """
+        if self.breaker is None:
+            return
+        if exc is None or not (isinstance(exc, BudgetExhausted) or is_retryable(exc)):
+            self.breaker.succeeded()
+            return
+        hung = isinstance(exc, BudgetExhausted) and elapsed >= (self.turn_budget_s or 0.0) / 2
+        self.breaker.failed(timed_out=hung)
+
+    async def _degraded(self, state: dict[str, Any], messages: list[AnyMessage], schemas: list[dict[str, Any]],
+                        usage: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+        """The offline fallback's step, or the polite "model unavailable" sentence; the turn stays on it."""
+        usage["model_error"] = 1
+        if self.fallback is None:
+            text = ctx.prompts.text("messages.model_unavailable", ctx.language)
+            return {"messages": [AIMessage(text)], "steps": MAX_STEPS, "usage": usage}
+        ai = await self.fallback.bind_tools(schemas).ainvoke(messages)
+        usage["model"] = model_name(self.fallback)
+        return self._step(state, ai, usage)
+
+    @staticmethod
+    def _step(state: dict[str, Any], ai: AIMessage, usage: dict[str, Any]) -> dict[str, Any]:
+        """A model step's update: its message, the step count, the turn's token usage."""
         meta = getattr(ai, "usage_metadata", None) or {}
         usage["input_tokens"] = usage.get("input_tokens", 0) + int(meta.get("input_tokens", 0))
         usage["output_tokens"] = usage.get("output_tokens", 0) + int(meta.get("output_tokens", 0))
@@ -224,6 +292,10 @@ class Nodes:
         update["messages"] = results
         update["tool_calls"] = [*(state.get("tool_calls") or []), *(c["name"] for c in calls)]
         return update
+
+
+def _count_model_error(model: str, exc: BaseException) -> None:
+    metrics.MODEL_ERRORS.labels(model, type(exc).__name__).inc()
 
 
 def _merged(update: dict[str, Any], view: dict[str, Any], part: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

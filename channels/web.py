@@ -12,11 +12,12 @@ from pathlib import Path
 from aiohttp import web
 
 from channels.base import InboundMessage, MessageHandler, OutboundMessage, SendResult
-from channels.http_input import BadJson, loads_json, read_body
+from channels.http_input import MAX_ROW_ID, has_unstorable, query_int, read_json
 
 PAGE = Path(__file__).with_name("static") / "chat.html"
 MAX_TEXT = 4000
 MAX_ID = 128
+MAX_BODY = 64 * 1024
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -28,14 +29,18 @@ def parse(payload: object) -> InboundMessage | str:
     if not isinstance(payload, dict):
         return "the body must be a JSON object"
     chat_id, text, message_id = payload.get("chat_id"), payload.get("text"), payload.get("message_id")
-    if not isinstance(chat_id, str) or not chat_id.strip() or len(chat_id) > MAX_ID:
+    if not isinstance(chat_id, str) or not chat_id.strip() or len(chat_id) > MAX_ID or has_unstorable(chat_id):
         return f"chat_id must be a non-empty string of at most {MAX_ID} characters"
     if not isinstance(text, str) or not text.strip():
         return "text must be a non-empty string"
+    if has_unstorable(text):
+        return "text must not hold NUL characters"
     if message_id is not None and (not isinstance(message_id, str) or not message_id.strip()
-                                   or len(message_id) > MAX_ID):
+                                   or len(message_id) > MAX_ID or has_unstorable(message_id)):
         return f"message_id must be a non-empty string of at most {MAX_ID} characters"
     button = payload.get("button_payload")
+    if button is not None and (not isinstance(button, str) or len(button) > MAX_TEXT or has_unstorable(button)):
+        return f"button_payload must be a string of at most {MAX_TEXT} characters"
     return InboundMessage(
         channel="web",
         chat_id=chat_id.strip(),
@@ -72,11 +77,7 @@ class WebChannel:
         return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
 
     async def chat(self, request: web.Request) -> web.Response:
-        try:
-            payload = loads_json(await read_body(request, 64 * 1024))
-        except BadJson as exc:
-            return _error(400, str(exc))
-        parsed = parse(payload)
+        parsed = parse(await read_json(request, MAX_BODY))
         if isinstance(parsed, str):
             return _error(400, parsed)
         if len(parsed.text) > MAX_TEXT:
@@ -97,12 +98,7 @@ class WebChannel:
         )
 
     async def messages(self, request: web.Request) -> web.Response:
-        try:
-            after = int(request.query.get("after", "0"))
-        except ValueError:
-            return _error(400, "after must be an integer message id")
-        if not 0 <= after < 2**63:
-            return _error(400, "after must be a message id between 0 and 2^63-1")
+        after = query_int(request, "after", 0, 0, MAX_ROW_ID)
         chat_id = request.match_info["chat_id"]
         if len(chat_id) > MAX_ID:
             return _error(400, f"chat_id longer than {MAX_ID} characters")

@@ -45,6 +45,14 @@ class OutlookSettings(BaseModel):
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
 
 
+class BreakerSettings(BaseModel):
+    """The model provider's circuit breaker (agent/breaker.py)."""
+
+    failures: int = 3  # consecutive failed calls that open it (one that hangs half the turn budget does)
+    cooldown_s: float = 30.0  # open this long, then one probe call
+    probe_timeout_s: float = 5.0  # the probe's deadline
+
+
 class LLMSettings(BaseModel):
     provider: Literal["offline", "openai", "gemini"]
     model: str | None = None
@@ -56,6 +64,10 @@ class LLMSettings(BaseModel):
     max_retries: int = 2
     fallback_offline: bool = True
     transcription_model: str | None = None
+    # Total wait on the provider in one turn (all steps, attempts, backoff), and its circuit breaker;
+    # None for the offline model, which runs in-process.
+    turn_budget_s: float | None = None
+    breaker: BreakerSettings | None = None
 
 
 class Settings(BaseSettings):
@@ -88,6 +100,15 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(30.0, validation_alias=_env("BOT_LLM_TIMEOUT"))
     llm_max_retries: int = Field(2, validation_alias=_env("BOT_LLM_MAX_RETRIES"))
     llm_fallback_offline: bool = Field(True, validation_alias=_env("BOT_LLM_FALLBACK_OFFLINE"))
+    # A hung provider costs one turn at most this long (then the fallback answers); after one such
+    # hang, or BOT_LLM_BREAKER_FAILURES failed calls in a row, turns skip it for BOT_LLM_BREAKER_COOLDOWN
+    # seconds, then one probe call (deadline BOT_LLM_BREAKER_PROBE_TIMEOUT) decides whether it is back.
+    llm_turn_budget_s: float = Field(10.0, gt=0, validation_alias=_env("BOT_LLM_TURN_BUDGET"))
+    llm_breaker_failures: int = Field(3, ge=1, validation_alias=_env("BOT_LLM_BREAKER_FAILURES"))
+    llm_breaker_cooldown_s: float = Field(30.0, ge=0, validation_alias=_env("BOT_LLM_BREAKER_COOLDOWN"))
+    llm_breaker_probe_timeout_s: float = Field(
+        5.0, gt=0, validation_alias=_env("BOT_LLM_BREAKER_PROBE_TIMEOUT")
+    )
     transcription_model: str | None = Field(None, validation_alias=_env("BOT_TRANSCRIPTION_MODEL"))
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
@@ -118,6 +139,11 @@ class Settings(BaseSettings):
     outlook_graph_base_url: str = Field(
         "https://graph.microsoft.com/v1.0", validation_alias=_env("OUTLOOK_GRAPH_BASE_URL")
     )
+
+    # A client must send a request's headers within this many seconds (from the connection's
+    # start or the first byte after the previous answer), and a body within the second one.
+    http_header_timeout_s: float = Field(15.0, gt=0, validation_alias=_env("BOT_HTTP_HEADER_TIMEOUT"))
+    http_body_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("BOT_HTTP_BODY_TIMEOUT"))
 
     # -- derived sections -------------------------------------------------
 
@@ -162,7 +188,19 @@ class Settings(BaseSettings):
             max_retries=self.llm_max_retries,
             fallback_offline=self.llm_fallback_offline,
             transcription_model=self.transcription_model,
+            **self._provider_guard(provider),
         )
+
+    def _provider_guard(self, provider: str) -> dict[str, object]:
+        """A remote provider's turn budget and circuit breaker; the in-process offline model needs neither."""
+        if provider == "offline":
+            return {}
+        breaker = BreakerSettings(
+            failures=self.llm_breaker_failures,
+            cooldown_s=self.llm_breaker_cooldown_s,
+            probe_timeout_s=self.llm_breaker_probe_timeout_s,
+        )
+        return {"turn_budget_s": self.llm_turn_budget_s, "breaker": breaker}
 
     @property
     def telegram(self) -> TelegramSettings | None:

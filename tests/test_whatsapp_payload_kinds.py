@@ -124,3 +124,13 @@ def test_group_messages_are_not_answered_privately() -> None:
     payload = wa.text_message("5491100001111", "hola grupo")
     _message(payload)["group_id"] = "120363025246125486"
     assert parse(payload).messages == []
+
+
+async def test_broken_character_in_a_webhook_is_stored_not_refused(data_dir: Path, fake: FakeWhatsApp) -> None:
+    chat = "5491100002222"
+    async with whatsapp_daemon(data_dir, fake) as h:
+        body = wa.meta_json(wa.text_message(chat, "hola XX")).replace(b"XX", b"\\ud83d")  # half an emoji
+        status, _ = await wa.post_webhook(str(h.client.make_url("/webhooks/whatsapp")), body, APP_SECRET)
+        assert status == 200  # a 400 would make Meta redeliver it forever and the customer never answered
+        await fake.wait_for("text", to=chat)
+        assert (await detail(h, chat, 2))["messages"][0]["text"] == "hola \ufffd"

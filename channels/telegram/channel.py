@@ -144,7 +144,7 @@ class TelegramChannel:
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.json_response({"error": "invalid secret token"}, status=403)
         try:
-            payload = loads_json(await read_body(request, MAX_WEBHOOK_BODY))
+            payload = loads_json(await read_body(request, MAX_WEBHOOK_BODY), lone_surrogates="replace")
         except BadJson as exc:
             return web.json_response({"error": str(exc)}, status=400)
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):

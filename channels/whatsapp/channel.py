@@ -118,7 +118,7 @@ class WhatsAppChannel:
         if not self.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
             return web.json_response({"error": "invalid signature"}, status=403)
         try:
-            payload = loads_json(body)
+            payload = loads_json(body, lone_surrogates="replace")  # a broken character must not lose the message
         except BadJson as exc:
             return web.json_response({"error": str(exc)}, status=400)
         if not isinstance(payload, dict):

@@ -6,7 +6,7 @@ string arguments, `usage`), streamed as SSE chunks when `stream` is set.
 
 This module also holds `FakeLLMServer`, the base shared with the Gemini fake:
 scripted replies (`push`, `script`), failure injection (`fail_next`,
-`delay_next`) and a record of every request body (`requests`).
+`delay_next`, `hang`) and a record of every request body (`requests`).
 
     async with FakeOpenAI() as fake:
         fake.push(FakeOpenAI.tool_call("search_products", {"query": "martillo"}),
@@ -86,6 +86,10 @@ class FakeLLMServer:
         self._script: ScriptFn | None = None
         self._failures: deque[tuple[int, float | None]] = deque()
         self._delays: deque[float] = deque()
+        self._hanging = False
+        self.hung = 0  # requests currently held open without an answer
+        self._none_hung = asyncio.Event()
+        self._none_hung.set()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -147,6 +151,22 @@ class FakeLLMServer:
         """The next `times` requests wait `seconds` before answering."""
         self._delays.extend([seconds] * times)
 
+    def hang(self, on: bool = True) -> None:
+        """While on, every request is read, recorded and never answered (a provider that hangs).
+
+        The handler waits until the client gives up and closes the connection.
+        """
+        self._hanging = on
+
+    async def released(self, timeout_s: float = 3.0) -> bool:
+        """Whether every hung request's client gave up and closed its connection (within `timeout_s`)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._none_hung.wait()
+        except TimeoutError:
+            return False
+        return True
+
     def reset(self) -> None:
         self.requests.clear()
         self.paths.clear()
@@ -154,6 +174,7 @@ class FakeLLMServer:
         self._failures.clear()
         self._delays.clear()
         self._script = None
+        self._hanging = False
 
     @property
     def pending(self) -> int:
@@ -163,7 +184,16 @@ class FakeLLMServer:
     # -- helpers for subclasses -------------------------------------------
 
     async def _gate(self) -> web.Response | None:
-        """Apply an injected delay, then an injected failure, if any."""
+        """Hang if told to, else apply an injected delay, then an injected failure, if any."""
+        if self._hanging:
+            self.hung += 1
+            self._none_hung.clear()
+            try:
+                await asyncio.Event().wait()  # until the client disconnects (handler cancellation)
+            finally:
+                self.hung -= 1
+                if not self.hung:
+                    self._none_hung.set()
         if self._delays:
             await asyncio.sleep(self._delays.popleft())
         if self._failures:
