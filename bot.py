@@ -80,7 +80,7 @@ async def assemble(settings: Settings, *, with_channels: bool = True) -> AsyncIt
             settings.effective_config_path,
             overrides={"timezone": settings.timezone or "", "language": settings.language or ""},
         )
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, pool_timeout_s=settings.db_pool_timeout_s)
         await db.start()
         stack.push_async_callback(db.close)
         repos = Repositories(db, config.current.business_id)

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # How long a turn waits for its conversation's lock (or a database connection) before the
     # customer is told to wait a moment and the message is left for the sweep.
     lock_timeout_s: float = Field(20.0, gt=0, validation_alias=_env("BOT_LOCK_TIMEOUT"))
+    # How long a statement waits for a pooled PostgreSQL connection (then: a busy reply, not a hang).
+    db_pool_timeout_s: float = Field(10.0, gt=0, validation_alias=_env("BOT_DB_POOL_TIMEOUT"))
     # Stored but unanswered messages and unsent replies are taken up at start-up and by a sweep this often.
     sweep_interval_s: float = Field(30.0, gt=0, validation_alias=_env("BOT_SWEEP_INTERVAL"))
     sweep_grace_s: float = Field(60.0, ge=0, validation_alias=_env("BOT_SWEEP_GRACE"))

@@ -43,13 +43,13 @@ def sqlite_pragmas(engine: Engine) -> None:
         cur.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_timeout_s: float = POOL_TIMEOUT_S) -> AsyncEngine:
     """Create the engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         sqlite_pragmas(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=pool_timeout_s)
 
 
 def _alembic_config() -> Config:
@@ -73,9 +73,9 @@ async def migrate(engine: AsyncEngine) -> None:
 class Database:
     """The engine plus a session factory; one per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_timeout_s: float = POOL_TIMEOUT_S) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_timeout_s)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = url.startswith("sqlite")
         # SQLite has one writer; serialising our own writes avoids busy retries.
@@ -83,7 +83,7 @@ class Database:
         # The per-turn writes run whole in one thread hop on SQLite (see `write`).
         # Session-level advisory locks hold a connection for a whole turn: their own pool.
         self.lock_engine = None if self.is_sqlite else create_async_engine(
-            url, pool_size=20, max_overflow=200, pool_timeout=POOL_TIMEOUT_S
+            url, pool_size=20, max_overflow=200, pool_timeout=pool_timeout_s
         )
         self._writer: GroupWriter | None = None
         self._reader: ThreadPoolExecutor | None = None

@@ -149,3 +149,30 @@ async def test_lock_held_elsewhere_gets_503_and_the_message_waits(tmp_path: Path
             await other.close()  # the hung replica's session ends: its lock goes with it
         replies = await h.say("pg-held", "¿tienen cemento?", message_id="h-1")
         assert "Cemento" in replies[0]["text"]
+
+
+async def test_no_database_connection_in_time_gets_503_not_500(tmp_path: Path) -> None:
+    """Every pooled connection taken: the turn answers 503 + Retry-After in time, and the retry is answered once."""
+    try:
+        await _reset_schema()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}")
+    settings = make_settings(tmp_path / "data", database_url=PG_URL, db_pool_timeout_s=0.5)
+    async with running(settings) as h:
+        assert (await h.import_csv(SMALL_CATALOG))["status"] == 200
+        engine = h.daemon.services.repos.db.engine
+        held = [await engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+        try:
+            resp = await h.client.post("/api/chat", json={"chat_id": "pg-pool", "text": "¿tienen cemento?",
+                                                          "message_id": "p-1"})
+            assert resp.status == 503 and resp.headers["Retry-After"].isdigit(), await resp.text()
+            assert (await resp.json())["replies"][0]["text"]
+        finally:
+            for conn in held:
+                await conn.close()
+        replies = await h.say("pg-pool", "¿tienen cemento?", message_id="p-1")
+        assert "Cemento" in replies[0]["text"]
+        detail = await h.conversation("pg-pool")
+        assert [m["direction"] for m in detail["messages"]] == ["in", "out"]
