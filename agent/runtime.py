@@ -121,7 +121,7 @@ class _KeyedLock:
             lock = asyncio.Lock()
         self.owner._locks[self.key] = (lock, users + 1)
         try:
-            if self.timeout_s is None:
+            if self.timeout_s is None or not lock.locked():  # free: taken at once, no timer needed
                 await lock.acquire()
             else:
                 async with asyncio.timeout(self.timeout_s):
