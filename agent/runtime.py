@@ -43,17 +43,13 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from agent import metrics
 from agent.checkpoints import DURABILITY, prune
-from agent.language import detect_language
+from agent.locks import KeyedLocks
+from agent.stored import from_row, outbound, public_message, turn_language
 from channels.base import (
     EVENT_KINDS,
-    Button,
     Channel,
     ChannelRegistry,
-    Contact,
     InboundMessage,
-    Location,
-    Media,
-    OrderItem,
     OutboundMessage,
     SendResult,
 )
@@ -94,51 +90,6 @@ class TurnResult:
     retry_after_s: int = 0
 
 
-class _KeyedLocks:
-    """One FIFO lock per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    def __call__(self, key: str, timeout_s: float | None = None) -> _KeyedLock:
-        return _KeyedLock(self, key, timeout_s)
-
-    def _leave(self, key: str) -> None:
-        lock, users = self._locks[key]
-        if users <= 1:
-            del self._locks[key]
-        else:
-            self._locks[key] = (lock, users - 1)
-
-
-class _KeyedLock:
-    def __init__(self, owner: _KeyedLocks, key: str, timeout_s: float | None) -> None:
-        self.owner, self.key, self.timeout_s = owner, key, timeout_s
-
-    async def __aenter__(self) -> None:
-        lock, users = self.owner._locks.get(self.key, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self.owner._locks[self.key] = (lock, users + 1)
-        try:
-            if self.timeout_s is None or not lock.locked():  # free: taken at once, no timer needed
-                await lock.acquire()
-            else:
-                async with asyncio.timeout(self.timeout_s):
-                    await lock.acquire()
-        except TimeoutError as exc:
-            self.owner._leave(self.key)
-            raise LockTimeout("the conversation is busy") from exc
-        except BaseException:
-            self.owner._leave(self.key)
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        lock, _ = self.owner._locks[self.key]
-        lock.release()
-        self.owner._leave(self.key)
-
-
 class AgentRuntime:
     def __init__(
         self,
@@ -168,7 +119,7 @@ class AgentRuntime:
         self._leftovers: bool | None = None
         self._suspects: set[str] = set()
         self._sweeping = asyncio.Lock()
-        self._locks = _KeyedLocks()
+        self._locks = KeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._inflight = 0
         self._idle = asyncio.Event()
@@ -232,7 +183,7 @@ class AgentRuntime:
                 [{"channel": m.channel, "chat_id": m.conversation_key, "channel_message_id": m.message_id,
                   "sender_name": m.sender_name, "kind": m.kind, "text": m.text, "payload": m.payload_json()}
                  for m in turns],
-                now=self.clock(), language=lambda conv, text: _language(conv, text, config),
+                now=self.clock(), language=lambda conv, text: turn_language(conv, text, config),
             )
         self._suspects.update(f"{m.channel}:{m.conversation_key}" for m in turns)
         for m in messages:
@@ -297,7 +248,7 @@ class AgentRuntime:
             stored = await self.repos.messages.store_inbound(
                 [{"channel": msg.channel, "chat_id": msg.conversation_key, "channel_message_id": msg.message_id,
                   "sender_name": msg.sender_name, "kind": msg.kind, "text": msg.text, "payload": msg.payload_json()}],
-                now=self.clock(), language=lambda c, t: _language(c, t, self.config.current),
+                now=self.clock(), language=lambda c, t: turn_language(c, t, self.config.current),
             )
             conv = stored[0].conversation
         except Exception:  # the database itself is the problem: the platform's redelivery or the client retries
@@ -321,7 +272,7 @@ class AgentRuntime:
             return TurnResult([], skipped=True)
         inbound = await self.repos.messages.begin_inbound(
             msg.channel, msg.conversation_key, channel_message_id=msg.message_id, now=self.clock(),
-            language=lambda conv: _language(conv, msg.text, config), sender_name=msg.sender_name,
+            language=lambda conv: turn_language(conv, msg.text, config), sender_name=msg.sender_name,
             kind=msg.kind, text=msg.text, payload=msg.payload_json(),
         )
         conv, stored = inbound.conversation, inbound.message
@@ -329,14 +280,14 @@ class AgentRuntime:
             metrics.DUPLICATES.labels(msg.channel).inc()
             previous = await self.repos.messages.replies_to(stored.id)
             return TurnResult(
-                [_outbound(m, stored.channel_message_id) for m in previous], [m.id for m in previous],
+                [outbound(m, stored.channel_message_id) for m in previous], [m.id for m in previous],
                 duplicate=True, conversation=conv, inbound_id=stored.id,
             )
         result = TurnResult([], conversation=conv, inbound_id=stored.id)
         backlog = await self.repos.messages.backlog(conv.id, stored.id) if await self._backlog_possible(key) else []
         self._suspects.discard(key)
         for row in backlog:  # older unanswered ones first, in order
-            earlier = await self._turn(conv, _from_row(row, conv), row, inline, config, backlog=True)
+            earlier = await self._turn(conv, from_row(row, conv), row, inline, config, backlog=True)
             result.replies += earlier.replies
             result.reply_ids += earlier.reply_ids
         turn = await self._turn(conv, msg, stored, inline, config)
@@ -383,7 +334,7 @@ class AgentRuntime:
         )
         metrics.TURNS.labels(msg.channel, outcome).inc()
         metrics.TURN_LATENCY.labels(msg.channel).observe(latency)
-        return TurnResult([_outbound(m, stored.channel_message_id) for m in saved], [m.id for m in saved],
+        return TurnResult([outbound(m, stored.channel_message_id) for m in saved], [m.id for m in saved],
                           conversation=conv, inbound_id=stored.id)
 
     async def _run_turn(self, msg: InboundMessage, ctx: ToolContext,
@@ -488,7 +439,7 @@ class AgentRuntime:
                 channel = self.channels.get(row.channel)
                 if conv is None or channel is None or self.closing:
                     continue
-                result = await self.dispatch(_from_row(row, conv), channel)
+                result = await self.dispatch(from_row(row, conv), channel)
                 counts["turns"] += 0 if result.duplicate else 1
             unsent: dict[int, list[Message]] = {}
             for row in await self.repos.messages.unsent(cutoff):
@@ -498,7 +449,7 @@ class AgentRuntime:
                 channel = self.channels.get(rows[0].channel)
                 if conv is None or channel is None or self.closing:
                     continue
-                items = [(m.id, _outbound(m, None, author=m.author)) for m in rows]
+                items = [(m.id, outbound(m, None, author=m.author)) for m in rows]
                 counts["sends"] += await self.deliver(conv, items, channel, resend=True)
         if cutoff >= self.started_at and len(found) < SWEEP_BATCH and not self.closing:
             self._leftovers = False  # everything older than this process has been taken up
@@ -601,54 +552,3 @@ class AgentRuntime:
     async def record_status(self, channel: str, channel_message_id: str, status: str, error: str | None = None) -> None:
         """A platform's delivery report; never downgrades (read stays read)."""
         await self.repos.messages.advance_delivery(channel, channel_message_id, status, error)
-
-
-
-def public_message(m: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": m.id,
-        "direction": m.direction,
-        "author": m.author,
-        "kind": m.kind,
-        "text": m.text,
-        "created_at": m.created_at.isoformat() if m.created_at else None,
-    }
-    buttons = (m.payload or {}).get("buttons")
-    if buttons:
-        out["buttons"] = buttons
-    return out
-
-
-def _outbound(message: Message, reply_to: str | None, *, author: str | None = None) -> OutboundMessage:
-    """A stored reply as a channel sends it; `reply_to` is the platform id of the message it answers."""
-    buttons = tuple(Button(b["title"], b["payload"]) for b in (message.payload or {}).get("buttons", []))
-    metadata: dict[str, Any] = {"message_id": message.id}
-    if reply_to:
-        metadata["reply_to"] = reply_to
-    if author == "human":
-        metadata["author"] = "human"
-    return OutboundMessage(text=message.text, buttons=buttons, metadata=metadata)
-
-
-def _language(conv: Conversation, text: str, config: Any) -> str:
-    """The conversation's language for a turn: detected from the text, within the configured languages."""
-    current = conv.language or config.default_language
-    lang = detect_language(text, default=current) if text.strip() else current
-    return lang if lang in config.languages else config.default_language
-
-
-def _from_row(row: Message, conv: Conversation) -> InboundMessage:
-    """The inbound message as it was stored (for a turn taken up later: a backlog, a sweep)."""
-    payload = row.payload or {}
-    media = tuple(Media(**{k: m.get(k) for k in Media.__slots__}) for m in payload.get("media") or [])
-    contacts = tuple(Contact(**{k: c.get(k) for k in Contact.__slots__}) for c in payload.get("contacts") or [])
-    order = tuple(OrderItem(**{k: i.get(k) for k in OrderItem.__slots__}) for i in payload.get("order") or [])
-    location = Location(**payload["location"]) if payload.get("location") else None
-    return InboundMessage(
-        channel=row.channel, chat_id=conv.chat_id, message_id=row.channel_message_id or f"row-{row.id}",
-        text=row.text or "", kind=row.kind or "text", sender_name=payload.get("sender_name"),
-        button_payload=payload.get("button_payload"), location=location, contacts=contacts, media=media,
-        order=order, reaction=payload.get("reaction"), reacts_to=payload.get("reacts_to"),
-        raw_type=payload.get("raw_type"), referral=payload.get("referral"), sender_id=payload.get("sender_id"),
-        reply_to=payload.get("reply_to"),
-    )
