@@ -158,9 +158,18 @@ def _detail_or_flag(value: Any) -> str:
     return "detail" if isinstance(value, Mapping | BaseModel) else "flag"
 
 
+def _sale_shape(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "lines"
+    return _detail_or_flag(value)
+
+
 SaleField = Annotated[
-    Annotated[bool, Tag("flag")] | Annotated[SaleExpect, Tag("detail")], Discriminator(_detail_or_flag)
+    Annotated[bool, Tag("flag")] | Annotated[SaleExpect, Tag("detail")]
+    | Annotated[list[SaleExpect], Tag("lines")],
+    Discriminator(_sale_shape),
 ]
+KINDS = ("sale", "booking", "lead", "knowledge", "complaint", "handoff", "other")
 AppointmentField = Annotated[
     Annotated[bool, Tag("flag")] | Annotated[AppointmentExpect, Tag("detail")], Discriminator(_detail_or_flag)
 ]
@@ -196,6 +205,7 @@ class Expectations(_Strict):
 
 class ScriptedConversation(_Strict):
     name: str = Field(min_length=1, max_length=200)
+    kind: Literal["sale", "booking", "lead", "knowledge", "complaint", "handoff", "other"] | None = None
     turns: list[Annotated[str, Field(min_length=1, max_length=MAX_TURN_CHARS)]] = Field(
         min_length=1, max_length=MAX_TURNS
     )
@@ -357,11 +367,18 @@ def _sales_text(sales: Sequence[Any]) -> str:
     return ", ".join(f"{s.quantity} × {s.sku}" for s in sales) or "none"
 
 
-def _check_sale(expected: bool | SaleExpect, sales: Sequence[Any]) -> list[str]:
+def _check_sale(expected: bool | SaleExpect | list[SaleExpect], sales: Sequence[Any]) -> list[str]:
     if expected is True:
         return [] if sales else ["expected a sale, none was registered"]
     if expected is False:
         return [f"expected no sale, got {_sales_text(sales)}"] if sales else []
+    if isinstance(expected, list):  # the order's lines, exactly: each one sold, nothing else
+        failures = [f for line in expected for f in _check_sale(line, sales)]
+        wanted = {(line.sku or "").casefold() for line in expected}
+        extra = [s for s in sales if s.sku.casefold() not in wanted and None not in {line.sku for line in expected}]
+        if extra:
+            failures.append(f"expected only the order's lines, also got {_sales_text(extra)}")
+        return failures
     assert isinstance(expected, SaleExpect)
     for sale in sales:
         if (expected.sku is None or sale.sku.casefold() == expected.sku.casefold()) and (
@@ -483,7 +500,8 @@ async def _play(daemon: Any, scripted: ScriptedConversation, chat_id: str) -> di
     except Exception as exc:  # one broken conversation must not hide the others' results
         log.exception("eval conversation %r could not be played", scripted.name)
         failures = [f"could not be played: {type(exc).__name__}: {exc}"]
-    return {"name": scripted.name, "passed": not failures, "failures": failures, "replies": replies}
+    return {"name": scripted.name, "kind": scripted.kind, "passed": not failures, "failures": failures,
+            "replies": replies}
 
 
 async def run_eval(
@@ -515,7 +533,13 @@ async def run_eval(
     finally:
         await asyncio.to_thread(shutil.rmtree, root, True)
     passed = sum(1 for r in results if r["passed"])
-    return {"passed": passed, "failed": len(results) - passed, "results": results}
+    by_kind: dict[str, dict[str, int]] = {}
+    for r in results:
+        if r.get("kind"):
+            tally = by_kind.setdefault(r["kind"], {"passed": 0, "total": 0})
+            tally["total"] += 1
+            tally["passed"] += int(r["passed"])
+    return {"passed": passed, "failed": len(results) - passed, "results": results, "by_kind": by_kind}
 
 
 # -- the command line --------------------------------------------------------------------------
@@ -533,6 +557,8 @@ def format_report(report: Mapping[str, Any]) -> str:
             lines.extend(f"    - {reason}" for reason in result["failures"])
             lines.extend(f"    bot: {' '.join(text.split())}" for text in result["replies"])
     total = report["passed"] + report["failed"]
+    for kind, tally in sorted((report.get("by_kind") or {}).items()):
+        lines.append(f"  {kind:<10} {tally['passed']}/{tally['total']} = {tally['passed'] / tally['total']:.2f}")
     lines.append(f"{report['passed']}/{total} passed, {report['failed']} failed")
     return "\n".join(lines)
 

@@ -197,3 +197,20 @@ def test_spec_parsing() -> None:
     ]:
         with pytest.raises(EvalSpecError, match=reason):
             parse_spec(bad)
+
+
+async def test_order_lines_and_pass_rate_per_kind(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "live", demo_catalog=True)
+    spec = {"conversations": [
+        {"name": "una línea", "kind": "sale", "turns": ["Quiero comprar 2 martillos carpintero", "sí"],
+         "expect": {"sale": [{"sku": "MAR-001", "quantity": 2}]}},
+        {"name": "líneas que faltan", "kind": "sale", "turns": ["Quiero comprar 1 martillo carpintero", "sí"],
+         "expect": {"sale": [{"sku": "MAR-001", "quantity": 1}, {"sku": "DES-001", "quantity": 1}]}},
+        {"name": "saludo", "kind": "other", "turns": ["hola"], "expect": {"sale": False}},
+    ]}
+    report = await run_eval(settings, spec)
+    assert [r["passed"] for r in report["results"]] == [True, False, True]
+    assert "DES-001" in " ".join(report["results"][1]["failures"])
+    assert report["by_kind"] == {"sale": {"passed": 1, "total": 2}, "other": {"passed": 1, "total": 1}}
+    with pytest.raises(EvalSpecError, match="kind"):
+        parse_spec({"conversations": [{"name": "x", "kind": "compra", "turns": ["hola"]}]})
