@@ -7,11 +7,16 @@ a yes (or no) word from prompts/confirm.<lang>.yaml or politeness filler
 order ("mejor 5", "no, mandame 3", "make it 2"), asks something ("si tenés
 martillos") or doubts ("no sé") is "other" and goes to the model. A plain
 negative with a reason ("no, está muy caro") still declines.
+
+A yes that restates the order in front of the customer ("sí, confirmo los 2
+candados", "listo, confirmo el pedido de los 10") is a yes: its other words
+are the order's own product words and quantities. A restatement that
+differs ("sí, pero 3 candados") is "other": an edit for the model.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from agent.offline.numbers import word_number
 from agent.offline.text import collapse, tokenize
@@ -31,6 +36,9 @@ _OTHER = frozenset({"otro", "otra", "otros", "otras", "other"})  # "no, el otro"
 _ARTICLES = frozenset({"el", "la", "los", "las", "the", "un", "una"})
 _BREAK = "|"  # punctuation between words: "no, quiero..." is not the phrase "no quiero"
 _MODIFIERS = {chr(c) for c in range(0x1F3FB, 0x1F400)}
+_THANKS = frozenset({"gracias", "thanks", "thank", "atento", "atenta"})
+_ACKNOWLEDGE = frozenset({"quedo", "atento", "atenta", "espero", "nos", "vemos", "see", "you", "then", "thanks",
+                          "great", "cool", "nice"})
 
 
 def _phrases(prompts: PromptStore, key: str) -> list[tuple[str, ...]]:
@@ -63,8 +71,42 @@ def _split_repeats(word: str, singles: set[str]) -> list[str]:
     return [word]
 
 
-def classify_reply(text: str, button_payload: str | None, prompts: PromptStore) -> Reply:
-    """'confirm', 'decline' or 'other' for a reply to a proposed order or meeting."""
+def order_vocabulary(pending: dict[str, Any] | None) -> tuple[frozenset[str], frozenset[int]]:
+    """The words and quantities that restate a pending order (its product names and amounts)."""
+    if not pending:
+        return frozenset(), frozenset()
+    lines = pending.get("lines") or ([pending] if pending.get("sku") else [])
+    words: set[str] = set()
+    quantities: set[int] = set()
+    for line in lines:
+        for token in tokenize(str(line.get("name") or ""), expand=False):
+            word = collapse(token.norm)
+            words.add(word)
+            words.add(word.rstrip("s"))
+        if isinstance(line.get("quantity"), int):
+            quantities.add(line["quantity"])
+    return frozenset(words), frozenset(quantities)
+
+
+def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> bool:
+    """Every leftover word names the order's products or its own quantities."""
+    words, quantities = order
+    if not words:
+        return False
+    for word in rest:
+        number = word_number(word) if not word.isdigit() else int(word)
+        if number is not None and word not in ("un", "una"):
+            if number not in quantities:
+                return False
+            continue
+        if word not in words and word.rstrip("s") not in words:
+            return False
+    return True
+
+
+def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
+                   pending: dict[str, Any] | None = None) -> Reply:
+    """'confirm', 'decline' or 'other' for a reply to a proposed order or meeting (`pending`)."""
     if button_payload in ("confirm", "decline"):
         return button_payload  # type: ignore[return-value]
     yes, no = _phrases(prompts, "yes"), _phrases(prompts, "no")
@@ -97,9 +139,13 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore) 
             i += 1
     has_yes, has_no = "yes" in kinds, "no" in kinds
     rest = [k for k in kinds if k not in ("yes", "no", "filler")]
+    acknowledged = has_yes or bool(set(words) & _THANKS)
+    if (pending or {}).get("kind") == "meeting" and acknowledged and not has_no and all(k in _ACKNOWLEDGE for k in rest):
+        # A meeting is free and can be cancelled: "gracias", "ok, quedo atento" accept the proposed time.
+        return "confirm"
     if has_yes == has_no:
         return "other"
-    if not rest:
+    if not rest or _restates(rest, order_vocabulary(pending)):
         return "confirm" if has_yes else "decline"
     if has_no and kinds[0] == "no" and _plain_reason([w for w in words if w != _BREAK], text):
         return "decline"

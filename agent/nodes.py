@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -106,7 +107,10 @@ class Nodes:
         ctx = runtime.context
         pending = state["pending"] or {}
         inbound = state.get("inbound") or {}
-        verdict = classify_reply(inbound.get("text", ""), inbound.get("button_payload"), ctx.prompts)
+        if _lapsed(pending, ctx):  # idle too long: say so, and read the message afresh
+            notice = ctx.prompts.text("messages.order_lapsed", ctx.language)
+            return Command(goto="agent", update={"pending": None, "offer_fresh": False, "notice": notice})
+        verdict = classify_reply(inbound.get("text", ""), inbound.get("button_payload"), ctx.prompts, pending)
         handler = PENDING_HANDLERS[pending["kind"]]
         if verdict == "other":
             return Command(goto="agent", update={"offer_fresh": False})
@@ -114,6 +118,7 @@ class Nodes:
             text, renewed = handler.decline(ctx, pending), None
         else:
             text, renewed = await handler.commit(ctx, pending)
+            renewed = _stamped(renewed, ctx)
         return Command(goto=END, update={
             "pending": renewed,
             "offer_fresh": renewed is not None,
@@ -132,6 +137,7 @@ class Nodes:
         ctx = runtime.context
         items = (state.get("inbound") or {}).get("order") or []
         text, pending = await propose_cart(ctx, items)
+        pending = _stamped(pending, ctx)
         return Command(goto=END, update={
             "pending": pending,
             "offer_fresh": pending is not None,
@@ -277,7 +283,7 @@ class Nodes:
                     outcome = await spec(call.get("args") or {}, ctx)
                     data = outcome.data
                     if outcome.pending is not None:
-                        update["pending"] = outcome.pending
+                        update["pending"] = _stamped(outcome.pending, ctx)
                         update["offer_fresh"] = True
                     if outcome.handoff is not None:
                         update["handoff"] = outcome.handoff
@@ -307,24 +313,58 @@ def _merged(update: dict[str, Any], view: dict[str, Any], part: dict[str, Any]) 
 
 
 def respond(state: ConversationState, update: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
-    """The turn's replies, from the state as `update` leaves it; an offer's wording is ours, never the model's."""
+    """The turn's replies, from the state as `update` leaves it; an offer's wording is ours, never the model's.
+
+    An open order or proposed meeting stays open across side questions: the
+    answer is followed by the order restated (with its yes/no buttons). It
+    lapses when the customer declines it, when a new offer replaces it, on a
+    hand-over, or when idle too long (`order_idle_hours`, said in a sentence).
+    """
     pending = update["pending"] if "pending" in update else state.get("pending")
     offer_fresh = update.get("offer_fresh", state.get("offer_fresh"))
+    notice = state.get("notice")
     if pending and offer_fresh:
         text = PENDING_HANDLERS[pending["kind"]].offer(ctx, pending)
+        if notice:
+            text = f"{notice}\n\n{text}"
         return {"messages": [*update.get("messages", []), AIMessage(text)], "replies": [_reply(text, ctx, buttons=True)]}
     messages = [*state["messages"], *update.get("messages", [])]
-    out: dict[str, Any] = {"pending": None}  # an offer not accepted now lapses
+    out: dict[str, Any] = {}
     text = _turn_text(messages)
     if not text:
         text = ctx.prompts.text("messages.empty_reply", ctx.language)
         out["messages"] = [*update.get("messages", []), AIMessage(text)]
-    if update.get("handoff") or state.get("handoff"):
+    if notice:
+        text = f"{notice}\n\n{text}"
+    handoff = update.get("handoff") or state.get("handoff")
+    if handoff:
         handoff_text = ctx.prompts.text("messages.handoff", ctx.language)
         if handoff_text not in text:
             text = f"{text}\n\n{handoff_text}" if text else handoff_text
+    if pending and not handoff:  # still open: restate it after the answer
+        reminder = ctx.prompts.text("messages.still_open", ctx.language,
+                                    offer=PENDING_HANDLERS[pending["kind"]].offer(ctx, pending))
+        out["replies"] = [_reply(f"{text}\n\n{reminder}", ctx, buttons=True)]
+        return out
+    out["pending"] = None
     out["replies"] = [_reply(text, ctx)]
     return out
+
+
+def _stamped(pending: dict[str, Any] | None, ctx: ToolContext) -> dict[str, Any] | None:
+    """A pending action with the time it was proposed (for `order_idle_hours`)."""
+    return None if pending is None else {**pending, "proposed_at": ctx.now.isoformat()}
+
+
+def _lapsed(pending: dict[str, Any], ctx: ToolContext) -> bool:
+    proposed = pending.get("proposed_at")
+    if not isinstance(proposed, str):
+        return False
+    try:
+        age = ctx.now - datetime.fromisoformat(proposed)
+    except (TypeError, ValueError):
+        return False
+    return age > timedelta(hours=ctx.config.order_idle_hours)
 
 
 def _turn_text(messages: list[AnyMessage]) -> str:

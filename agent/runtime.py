@@ -374,6 +374,7 @@ class AgentRuntime:
             "steps": 0,
             "usage": {},
             "handoff": None,
+            "notice": None,
             "tool_calls": [],
             "tool_errors": [],
         }

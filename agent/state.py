@@ -47,5 +47,6 @@ class ConversationState(TypedDict, total=False):
     steps: int
     usage: dict[str, Any]
     handoff: str | None
+    notice: str | None  # a sentence to lead the reply with (an order that lapsed)
     tool_calls: list[str]
     tool_errors: list[str]

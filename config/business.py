@@ -107,6 +107,8 @@ class BusinessConfig(_Strict):
         }
     )
     max_order_quantity: int = Field(1000, ge=1)
+    # An open order (or a proposed meeting) not answered for this long lapses, with a sentence saying so.
+    order_idle_hours: float = Field(24.0, gt=0)
     meeting: MeetingConfig = Field(default_factory=MeetingConfig)
     lead: LeadConfig = Field(default_factory=LeadConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
