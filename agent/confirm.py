@@ -16,6 +16,7 @@ differs ("sí, pero 3 candados") is "other": an edit for the model.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from agent.offline.numbers import word_number
@@ -36,6 +37,23 @@ _OTHER = frozenset({"otro", "otra", "otros", "otras", "other"})  # "no, el otro"
 _ARTICLES = frozenset({"el", "la", "los", "las", "the", "un", "una"})
 _BREAK = "|"  # punctuation between words: "no, quiero..." is not the phrase "no quiero"
 _MODIFIERS = {chr(c) for c in range(0x1F3FB, 0x1F400)}
+_CLAUSE = re.compile(r"[.;!\n]+|,\s+|\s+(?:pero|but)\s+")
+# Words that make a sentence beside a yes an edit or a new request, not a remark.
+_EDITS = frozenset(
+    """
+    no not pero but sin without mas más menos less more otro otra otros otras another other agrega agregale agregame
+    agregá suma sumale saca sacale sacá quita quitale quitá cambia cambialo cambiá mejor instead add remove change
+    make quiero quisiera want dame mandame pasame necesito need tambien también also solo sólo only just cancel
+    cancela cancelá
+    """.split()
+)
+_LOGISTICS = frozenset(
+    """
+    local tienda store shop pick collect paso pasamos buscar busco pago pagar pago pay efectivo cash transferencia
+    tarjeta card envio envío delivery domicilio casa home hoy today manana tomorrow
+    """.split()
+)
+_LOGISTICS_STEMS = ("retir", "recog", "recoj", "llev", "pagu", "pag", "abon", "mand", "envi")
 _THANKS = frozenset({"gracias", "thanks", "thank", "atento", "atenta"})
 _ACKNOWLEDGE = frozenset({"quedo", "atento", "atenta", "espero", "nos", "vemos", "see", "you", "then", "thanks",
                           "great", "cool", "nice"})
@@ -106,9 +124,48 @@ def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> 
 
 def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
                    pending: dict[str, Any] | None = None) -> Reply:
-    """'confirm', 'decline' or 'other' for a reply to a proposed order or meeting (`pending`)."""
+    """'confirm', 'decline' or 'other' for a reply to a proposed order or meeting (`pending`).
+
+    A yes followed by a remark about pick-up or payment ("dale, confirmo. Lo
+    retiro por el local") is still a yes: each sentence is read on its own,
+    and the others may not ask, change or add anything.
+    """
     if button_payload in ("confirm", "decline"):
         return button_payload  # type: ignore[return-value]
+    verdict = _classify(text, prompts, pending)
+    if verdict != "other" or "?" in text:
+        return verdict
+    parts = [p for p in _CLAUSE.split(text) if p.strip()]
+    if len(parts) < 2:
+        return verdict
+    verdicts = [_classify(p, prompts, pending) for p in parts]
+    if "confirm" not in verdicts or "decline" in verdicts:
+        return "other"
+    quantities = order_vocabulary(pending)[1]
+    remarks = [p for p, v in zip(parts, verdicts, strict=True) if v == "other"]
+    return "confirm" if all(_remark(p, quantities) for p in remarks) else "other"
+
+
+def _remark(text: str, quantities: frozenset[int]) -> bool:
+    """A remark about pick-up, delivery or payment that asks for no change.
+
+    It must speak of those (a word such as "retiro", "paso a buscar", "pick
+    up", "pago"), and hold no edit word, no negation and no number but the
+    order's own: "sí, el martes" answers another question and stays "other".
+    """
+    words = [collapse(t.norm) for t in tokenize(text, expand=False)]
+    if not any(w in _LOGISTICS or w.startswith(_LOGISTICS_STEMS) for w in words):
+        return False
+    for word in words:
+        if word in _EDITS:
+            return False
+        number = int(word) if word.isdigit() else word_number(word)
+        if number is not None and word not in ("un", "una", "uno") and number not in quantities:
+            return False
+    return True
+
+
+def _classify(text: str, prompts: PromptStore, pending: dict[str, Any] | None) -> Reply:
     yes, no = _phrases(prompts, "yes"), _phrases(prompts, "no")
     filler, unsure = _phrases(prompts, "filler"), _phrases(prompts, "unsure")
     singles = {p[0] for p in yes + no if len(p) == 1 and len(p[0]) >= 2}

@@ -80,3 +80,29 @@ def test_word_lists_are_owner_editable(tmp_path: Path) -> None:
     )
     store.reload()
     assert classify_reply("ni en pedo", None, store) == "decline"
+
+
+ORDER = {"kind": "sale", "sku": "FER-001", "name": "Candado de bronce 40 mm", "quantity": 2}
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("sí, confirmo los 2 candados", "confirm"),
+    ("listo, confirmo el pedido de los 2", "confirm"),
+    ("dale, confirmo los 2 candados, los paso a buscar el sábado", "confirm"),
+    ("Listo, confirmo el pedido. Paso a recogerlo", "confirm"),
+    ("yes, confirm. I'll pick them up tomorrow", "confirm"),
+    ("sí, confirmo los 3 candados", "other"),  # a different quantity is an edit
+    ("sí, pero mejor 3", "other"),
+    ("confirmo, y sumale un candado", "other"),
+    ("sí, confirmo. ¿tienen estacionamiento?", "other"),
+    ("no, gracias. Lo pienso", "decline"),
+])
+def test_a_yes_restating_the_order_or_with_a_remark(prompts: PromptStore, text: str, verdict: str) -> None:
+    assert classify_reply(text, None, prompts, ORDER) == verdict
+
+
+def test_an_acknowledgment_accepts_a_meeting_only(prompts: PromptStore) -> None:
+    meeting = {"kind": "meeting", "start": "2026-12-08T10:00:00-03:00"}
+    assert classify_reply("gracias, quedo atento", None, prompts, meeting) == "confirm"
+    assert classify_reply("gracias, quedo atento", None, prompts, ORDER) == "other"
+    assert classify_reply("mmm", None, prompts, meeting) == "other"
