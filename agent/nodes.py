@@ -35,7 +35,7 @@ from agent.models import BudgetExhausted, ainvoke_with_retries, is_retryable, mo
 from agent.state import ConversationState
 from config.settings import BreakerSettings
 from tools import PENDING_HANDLERS, TOOLS
-from tools.cart import propose_cart
+from tools.cart import merge_orders, order_lines, propose_cart
 from tools.context import ToolContext
 
 log = logging.getLogger(__name__)
@@ -283,7 +283,12 @@ class Nodes:
                     outcome = await spec(call.get("args") or {}, ctx)
                     data = outcome.data
                     if outcome.pending is not None:
-                        update["pending"] = _stamped(outcome.pending, ctx)
+                        # A product ordered while an order is open is one more line of it (or a new quantity).
+                        current = update["pending"] if "pending" in update else state.get("pending")
+                        merged = merge_orders(current, outcome.pending)
+                        update["pending"] = _stamped(merged, ctx)
+                        if merged is not outcome.pending:
+                            data = {**data, "order": merged}
                         update["offer_fresh"] = True
                     if outcome.handoff is not None:
                         update["handoff"] = outcome.handoff
@@ -387,7 +392,6 @@ def _focus_from(tool_name: str, data: dict[str, Any], focus: list[dict[str, Any]
         # What is offered instead: the others still in stock (as the reply lists them).
         return [f for f in focus if f.get("sku") != data.get("sku") and int(f.get("stock", 1) or 0) > 0]
     if tool_name == "register_sale" and data.get("status") == "proposed":
-        order = data["order"]
-        return [{"sku": order["sku"], "name": order["name"]}]
+        return [{"sku": line["sku"], "name": line["name"]} for line in order_lines(data["order"])]
     return None
 

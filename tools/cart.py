@@ -52,6 +52,33 @@ async def propose_cart(ctx: ToolContext, items: list[dict[str, Any]]) -> tuple[s
     return offer(ctx, order), order
 
 
+def order_lines(order: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The lines of a pending order, whether one product (`sale`) or several (`cart`)."""
+    if not order or order.get("kind") not in ("sale", "cart"):
+        return []
+    if order.get("kind") == "cart":
+        return [dict(line) for line in order.get("lines") or []]
+    return [{k: order[k] for k in ("sku", "name", "quantity", "requested", "unit_price", "total") if k in order}]
+
+
+def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) -> dict[str, Any]:
+    """The open order with a new proposal folded in: a product already in it gets the new quantity,
+    another product becomes one more line. One line stays a plain sale; several make a cart."""
+    lines = order_lines(open_order)
+    if not lines or proposal.get("kind") not in ("sale", "cart"):
+        return proposal
+    for line in order_lines(proposal):
+        at = next((i for i, old in enumerate(lines) if old["sku"] == line["sku"]), None)
+        if at is None:
+            lines.append(line)
+        else:
+            lines[at] = line
+    if len(lines) == 1:
+        return proposal
+    return {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": proposal["currency"],
+            "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": []}
+
+
 def _lines(ctx: ToolContext, order: dict[str, Any]) -> str:
     cur, lang = order["currency"], ctx.language
     return "\n".join(

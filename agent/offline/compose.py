@@ -34,6 +34,9 @@ class Composer:
     def step(self) -> Step:
         """The reply (or the register_sale that completes a purchase) once tools answered."""
         turn, u = self.turn, self.u
+        several = self._several()
+        if several is not None:
+            return several
         search = turn.latest("search_products")
         if (
             u.intent in BUYING
@@ -57,6 +60,30 @@ class Composer:
             return self._question()
         parts = [self._render(result) for result in turn.last_round or turn.results[-1:]]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
+
+    def _several(self) -> Step | None:
+        """Several products ordered at once: each one the customer clearly meant becomes a line."""
+        turn, u = self.turn, self.u
+        searches = [r for r in turn.last_round if r.name == "search_products" and r.data is not None]
+        if (u.intent not in BUYING or len(u.items) < 2 or len(searches) < 2 or turn.called("register_sale")
+                or "register_sale" not in self.tools or turn.rounds >= MAX_ROUNDS):
+            return None
+        counts = dict(u.items)
+        calls, unclear = [], []
+        for search in searches:
+            query = str(search.args.get("query") or "")
+            results = list(search.data.get("results") or [])
+            chosen = matching.choose(query, results)
+            if chosen:
+                calls.append(call("register_sale", sku=str(chosen["sku"]), quantity=counts.get(query) or 1))
+            elif results:
+                unclear.append((query, results))
+        if calls:
+            return Step(calls=calls)
+        if unclear:
+            query, results = unclear[0]
+            return Step(self._prefix(self.say.ask_which(query, results, counts.get(query) or 1)))
+        return None
 
     def _quote(self) -> str:
         """Reference prices first, then what the team needs to send the formal quote."""
@@ -110,6 +137,10 @@ class Composer:
         if result.name == "search_products":
             results = list(data.get("results") or [])
             query = str(result.args.get("query") or data.get("query") or self.u.query)
+            if not results and not self.u.cued and self.u.intent in ("product_query", "fallback"):
+                # Some words that named nothing ("quedo atento", "transfiero"): not a product request,
+                # so never a "not in the catalog" reply.
+                return say.say("fallback", vary=True)
             if self.u.intent == "quote":
                 if not results:
                     return say.say("products_none", query=query)

@@ -32,7 +32,7 @@ from agent.offline.lexicon import (
     STOPWORDS,
     VOCABULARY,
 )
-from agent.offline.numbers import Quantity, find_quantities
+from agent.offline.numbers import Quantity, find_quantities, word_number
 from agent.offline.text import Token, close_to, collapse, tokenize
 from agent.offline.when import TimePhrase, find_time
 from prompts import PromptStore
@@ -62,6 +62,8 @@ class Understanding:
     text: str
     query: str = ""  # product words as typed ("pintura látex blanca")
     quantity: int | None = None  # an explicit count; None when not said
+    items: list[tuple[str, int | None]] = field(default_factory=list)  # several products in one order
+    cued: bool = False  # a product cue ("tenés", "quiero", "cuánto") was said, not only some words
     ordinal: int | None = None  # "el segundo" -> 1, "el último" -> -1 (index into the products shown)
     asks_price: bool = False
     asks_stock: bool = False
@@ -181,6 +183,7 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
         intent=intent, lang=lang, text=text, scores=scores, ordinal=ev.ordinal, lead=ev.lead
     )
     result.greeted = scores["greeting"] > 0 and intent != "greeting"
+    result.cued = cued or scores.get("purchase", 0) > 0
     result.about_business = any(_about_business(t) for t in ev.content)
     result.query = _query(text, content)
     result.asks_price = bool(PRICE_ASK.search(ev.norm))
@@ -190,6 +193,8 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
         # a change keeps the last number ("en vez de 10, que sean 8"), an order the first
         picks = ev.explicit[-1:] if intent == "quantity_change" else (ev.explicit or ev.quantities)[:1]
         result.quantity = picks[0].value if picks else None
+    if intent == "purchase":
+        result.items = _items(text, prompts, lang)
     if ev.time:
         result.when = ev.time.text
     if intent == "meeting":
@@ -206,7 +211,8 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
     if scores["product_query"] and content:
         scores["product_query"] += 1.0
     if scores["quantity_change"]:
-        scores["quantity_change"] = 4.0 if ev.explicit and not content else 0.0
+        # "mejor que sean 8" changes the open order; "mejor que sean 3 martillos" names the line it changes
+        scores["quantity_change"] = (4.0 if not content else 3.5) if ev.explicit else 0.0
     elif norm.startswith("no ") and scores["purchase"] and ev.explicit and not content:
         scores["quantity_change"] = 4.5  # "no, mandame 3"
     if ev.lead.get("email"):
@@ -275,6 +281,38 @@ def _product_words(ev: _Evidence) -> list[Token]:
             skip.add(token.start)
         pos += len(token.norm) + 1
     return [t for t in ev.content if t.start not in skip and not _about_business(t)]
+
+
+_ITEM_SPLIT = re.compile(r"[,;\n+]|\s(?:y|e|and|más|mas|plus)\s", re.IGNORECASE)
+_PRODUCTISH = ("purchase", "product_query", "quantity_change", "fallback")
+
+
+def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | None]]:
+    """The products of a message that orders several ("2 candados y 3 metros de cadena"): (words, count).
+
+    Each part between commas or "y"/"and" is read on its own; a part that
+    asks something else ("¿y a qué hora abren?") is not a product. Fewer
+    than two products: an empty list (the message's own query is the one).
+    """
+    parts = [p.strip() for p in _ITEM_SPLIT.split(text) if p and p.strip()]
+    if len(parts) < 2:
+        return []
+    items: list[tuple[str, int | None]] = []
+    for part in parts:
+        if "?" in part or "¿" in part:
+            continue
+        read = understand(part, prompts, lang)
+        if read.intent in _PRODUCTISH and read.query and not read.about_business:
+            query, quantity = read.query, read.quantity
+            if quantity is None:
+                ev, _ = _evidence(part, lang)
+                counted = ev.explicit or ev.quantities
+                quantity = counted[0].value if counted else None
+            first, _, rest = query.partition(" ")
+            if quantity is None and rest and (first.isdigit() or word_number(first.lower()) is not None):
+                quantity, query = int(first) if first.isdigit() else word_number(first.lower()), rest  # "2 kilos de clavos"
+            items.append((query, quantity))
+    return items if len(items) >= 2 else []
 
 
 def _query(text: str, content: list[Token]) -> str:

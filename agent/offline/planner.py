@@ -123,6 +123,8 @@ class Planner:
 
     def _on_purchase(self) -> Step:
         quantity = self.u.quantity or 1
+        if len(self.u.items) > 1 and "search_products" in self.tools:  # several products: each looked up
+            return Step(calls=[call("search_products", query=query, limit=5) for query, _ in self.u.items])
         if self.u.query:
             return self._tool("search_products", query=self.u.query, limit=5)
         sku = None

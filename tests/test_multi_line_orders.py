@@ -1,0 +1,30 @@
+"""Orders of several lines with the built-in model, over HTTP: one message with several products,
+a product added to the open order, a quantity changed; one yes commits every line in one transaction."""
+
+from __future__ import annotations
+
+from tests.conftest import Harness
+
+
+async def test_several_products_in_one_message_make_one_order(bot: Harness) -> None:
+    offer = await bot.say("multi-1", "hola, quiero 2 martillos y 3 destornilladores phillips")
+    text = offer[-1]["text"]
+    assert "2 × Martillo carpintero 16 oz" in text and "3 × Destornillador Phillips PH2" in text
+    assert offer[-1]["buttons"]
+    assert (await bot.product("MART-16"))["stock"] == 7
+    done = await bot.say("multi-1", "dale, confirmo")
+    assert "Registré" in done[0]["text"]
+    sales = (await bot.conversation("multi-1"))["sales"]
+    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("DEST-PH2", 3), ("MART-16", 2)]
+    assert len({s["order_id"].rsplit("-", 1)[0] for s in sales}) == 1  # one order, one id shared by its lines
+
+
+async def test_a_product_added_to_the_open_order_and_a_quantity_changed(bot: Harness) -> None:
+    await bot.say("multi-2", "quiero 2 martillos")
+    both = await bot.say("multi-2", "y también quiero 1 bolsa de cemento")
+    assert "2 × Martillo" in both[-1]["text"] and "1 × Cemento Portland" in both[-1]["text"]
+    changed = await bot.say("multi-2", "mejor que sean 3 martillos")
+    assert "3 × Martillo" in changed[-1]["text"] and "1 × Cemento Portland" in changed[-1]["text"]
+    await bot.say("multi-2", "sí")
+    sales = (await bot.conversation("multi-2"))["sales"]
+    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 3)]
