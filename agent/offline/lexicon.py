@@ -382,7 +382,7 @@ STOPWORDS = frozenset(
     buscando ando estoy necesito necesitaria necesitamos quiero quisiera queria queremos comprar compro
     comprarte comprarles llevo llevar lleva voy mandame mandeme mandanos enviame envieme dame deme danos
     pasame pasas pasa das da traeme vendeme vendas encargar encargo reservame reservar apartame apartar
-    regalame regaleme regala regalas colabora colaboras
+    regalame regaleme regala regalas colabora colaboras compra compras
     anotame agregame sumame hacer hago pedido pedir pido mostrame mostras mostrar ver info informacion
     recomendame recomendas recomiendan recomienda recomendar elegir marca marcas modelo modelos opciones
     tipo tipos cosa cosas saber consultar consulta preguntar interesa interesan unidad unidades u piezas
@@ -421,11 +421,11 @@ CUE_WORDS: frozenset[str] = frozenset(
     word for cues in CUES.values() for pattern, _ in cues for word in _pattern_words(pattern.pattern)
 )
 VOCABULARY: frozenset[str] = CUE_WORDS | STOPWORDS | BUSINESS_WORDS
-# Typos are never corrected towards a complaint or hand-off cue: an ordinary word that happens to be
+# Typos are never corrected towards a complaint cue: an ordinary word that happens to be
 # one letter from an insult ("cuantas" / "chantas") must not hand a customer to a person. A tuple in
 # sorted order, so a tie between two close words is broken the same way on every run (a frozenset's
 # order changes with Python's hash seed).
 _NEVER_GUESSED = frozenset(
-    word for intent in ("complaint", "human") for pattern, _ in CUES.get(intent, ()) for word in _pattern_words(pattern.pattern)
+    word for pattern, _ in CUES.get("complaint", ()) for word in _pattern_words(pattern.pattern)
 )
 KEYWORDS: tuple[str, ...] = tuple(sorted(word for word in CUE_WORDS if len(word) >= 6 and word not in _NEVER_GUESSED))
