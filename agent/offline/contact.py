@@ -22,25 +22,45 @@ _COMPANY_RUN = re.compile(
     rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|S\.?A\.?|SRL|S\.R\.L\.|(?:&|y|del|de la|de las|de los|de)(?=\s+[{_UPPER}])))*)"
 )
 _NAME_INTRO = re.compile(
-    r"\b(?:me llamo|mi nombre es|my name is|soy|i'm|i am|this is|habla|les habla|te habla|"
+    r"\b(?:me llamo|mi nombre es|my name is|soy|i'm|i am|this is|habla|les habla|te habla|le escribe|"
+    r"les escribe|te escribe|name is|nombre:|name:|"
     r"mis datos(?: son)?:?|mis datos)\s+",
     re.IGNORECASE,
 )
 _COMPANY_INTRO = re.compile(
-    r"\b(?:de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|from|at|with|company|"
-    r"i work (?:at|for)|we are|somos)\s+",
+    r"\b(?:de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|del|en la|en el|from|at|"
+    r"at the|with|company|i work (?:at|for)|we are|somos|dueñ[oa] de|own|i own a [\w ]{0,30}?,|"
+    r"(?:mantenimiento|compras|obra|obras|trabajo|trabajamos) en)\s+",
     re.IGNORECASE,
 )
 _AUTHORITY = re.compile(
-    r"\b(soy (?:el|la) (?:dueñ[oa]|duen[oa]|encargad[oa]|gerente|jef[ea]|responsable|titular|soci[oa]|director[a]?)"
-    r"(?: de compras)?|encargad[oa] de compras|jef[ea] de compras|decido yo|yo decido|"
-    r"i'?m the (?:owner|manager|buyer|director|ceo|founder)|purchasing (?:manager|agent)|"
-    r"i make the decisions|decision maker|i'?m in charge)",
+    r"\b(soy (?:el |la )?(?:dueñ[oa]|duen[oa]|encargad[oa]|gerente|jef[ea]|responsable|titular|soci[oa]|director[a]?|"
+    r"administrador[a]?|coordinador[a]?|propietari[oa])(?: de compras)?|"
+    r"(?:encargad[oa]|jef[ea]|coordinador[a]?|gerente|responsable) de (?:compras|mantenimiento)|decido yo|yo decido|"
+    r"(?:yo )?(?:apruebo|autorizo|firmo) (?:las|los) (?:compras|pedidos|presupuestos)|"
+    r"i'?m the (?:owner|manager|buyer|director|ceo|founder)|purchasing (?:manager|agent)|i own|"
+    r"(?:facilities|operations|procurement|purchasing|general|store) (?:manager|lead|director)|"
+    r"i sign off|sign off on|i approve|i make the decisions|decision maker|i'?m in charge)",
     re.IGNORECASE,
 )
 _BUDGET = re.compile(
-    r"\b(?:presupuesto|budget)\s*(?:de|es|of|is|:|máximo|maximo|aproximado)?\s*(?:unos|de unos|hasta|around|about|aprox\.?)?\s*"
-    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|k|m|pesos|usd|dólares|dolares|million|thousand)?)",
+    r"\b(?:presupuesto|budget)(?:\s+\w+){0,3}?\s*(?:de|es|of|is|:|máximo|maximo|aproximado)?\s*"
+    r"(?:unos|de unos|hasta|around|about|aprox\.?|arriba de|más de|over)?\s*(?:ars|usd|cop|mxn)?\s*"
+    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|palos|k|m|pesos|usd|dólares|dolares|million|thousand)?)",
+    re.IGNORECASE,
+)
+# A budget stated without a figure: "tenemos el presupuesto aprobado", "the budget is approved".
+_BUDGET_APPROVED = re.compile(
+    r"\b(presupuesto (?:ya )?(?:aprobado|asignado|autorizado)|(?:tenemos|hay|contamos con) (?:el )?presupuesto|"
+    r"budget (?:is )?(?:approved|allocated|signed off)|approved budget|we have (?:the )?budget)\b",
+    re.IGNORECASE,
+)
+# An amount said without the word "budget": "contamos con unos 4 millones", "gastamos 3 palos por mes",
+# "around ARS 1.2M a month".
+_AMOUNT = re.compile(
+    r"(?:contamos con|tenemos|tengo|gastamos|gasto|unos|around|about|maybe|roughly|approximately|alrededor de|"
+    r"cerca de|más o menos|mas o menos|ars|usd|cop|mxn)\s*(?:ars|usd|cop|mxn)?\s*"
+    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|palos|k|m|million|thousand)\b)",
     re.IGNORECASE,
 )
 _TIMELINE = re.compile(
@@ -48,6 +68,11 @@ _TIMELINE = re.compile(
     r"fin de año|mañana|manana|hoy|ya|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado)|"
     r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre))|"
     r"urgente|cuanto antes|lo antes posible|en \d+ d[ií]as|esta semana|este mes|asap|next week|next month|"
+    r"(?:el )?pr[oó]ximo mes|(?:la )?pr[oó]xima semana|(?:el )?mes que viene|(?:la )?semana que viene|"
+    r"antes de fin de mes|fin de mes|en (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+    r"noviembre|diciembre)|vacaciones de (?:invierno|verano|julio|enero)|"
+    r"in (?:\d+|one|two|three|four|five|six) (?:days|weeks|months)|in (?:january|february|march|april|may|june|july|"
+    r"august|september|october|november|december)|starting (?:in|next)|"
     r"this week|this month|as soon as possible|urgent|within \d+ days|by (?:monday|tuesday|wednesday|"
     r"thursday|friday|the end of the month|next week))",
     re.IGNORECASE,
@@ -121,7 +146,7 @@ def extract_lead(text: str) -> dict[str, str]:
     for key, pattern in (("authority", _AUTHORITY), ("timeline", _TIMELINE)):
         match = pattern.search(text)
         fields[key] = match.group(1) if match else None
-    budget = _BUDGET.search(text)
+    budget = _BUDGET.search(text) or _AMOUNT.search(text) or _BUDGET_APPROVED.search(text)
     fields["budget"] = budget.group(1).strip() if budget else None
     need = _NEED.search(text)
     fields["need"] = need.group(1).strip() if need else None

@@ -35,6 +35,7 @@ class Planner:
         self.say = Renderer(prompts, lang, turn.facts)
         self._follow_up(prompts, lang)
         self._accept_offer()
+        self._contact_and_order()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -51,6 +52,13 @@ class Planner:
             u.intent = "purchase"
             u.quantity = u.quantity or before.quantity
 
+    def _contact_and_order(self) -> None:
+        """Two requests in one message: contact data and an order ("soy Pedro, pedro@x.com, quiero 2
+        martillos"). The order is taken; the contact data go to the lead beside it (`_with_lead`)."""
+        u = self.u
+        if u.intent == "contact" and u.scores.get("purchase", 0) >= 2.5 and (u.query or u.items):
+            u.intent = "purchase"
+
     def _accept_offer(self) -> None:
         """A yes to our "shall I pass you to a person?" (after a question we could not answer) hands over."""
         u, turn = self.u, self.turn
@@ -65,7 +73,19 @@ class Planner:
             return Step(self._greeting())
         if self.turn.results:
             return Composer(self.turn, self.u, self.say, self.tools).step()
-        return self._first()
+        return self._with_lead(self._first())
+
+    def _with_lead(self, step: Step) -> Step:
+        """Contact data said beside another request ("soy Ana, de Obras Sur, quiero 20 bolsas") is kept too."""
+        u, lead = self.u, {k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS}
+        identity = any(lead.get(k) for k in ("email", "phone")) or (
+            lead.get("name") and any(lead.get(k) for k in ("company", "budget", "timeline", "authority"))
+        )
+        if not identity or u.intent in ("contact", "quote", "human", "complaint") or "qualify_lead" not in self.tools:
+            return step
+        if any(c["name"] == "qualify_lead" for c in step.calls):
+            return step
+        return Step(step.text if step.calls else "", [*step.calls, call("qualify_lead", **lead)])
 
     # -- a fresh message -----------------------------------------------------------
 
