@@ -17,6 +17,7 @@ differs ("sí, pero 3 candados") is "other": an edit for the model.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Literal
 
 from agent.offline.numbers import word_number
@@ -93,6 +94,8 @@ def order_vocabulary(pending: dict[str, Any] | None) -> tuple[frozenset[str], fr
     """The words and quantities that restate a pending order (its product names and amounts)."""
     if not pending:
         return frozenset(), frozenset()
+    if pending.get("kind") == "meeting":
+        return _meeting_vocabulary(pending)
     lines = pending.get("lines") or ([pending] if pending.get("sku") else [])
     words: set[str] = set()
     quantities: set[int] = set()
@@ -104,6 +107,24 @@ def order_vocabulary(pending: dict[str, Any] | None) -> tuple[frozenset[str], fr
         if isinstance(line.get("quantity"), int):
             quantities.add(line["quantity"])
     return frozenset(words), frozenset(quantities)
+
+
+_WEEKDAYS = (("lunes", "lun", "monday", "mon"), ("martes", "mar", "tuesday", "tue"),
+             ("miercoles", "mie", "wednesday", "wed"), ("jueves", "jue", "thursday", "thu"),
+             ("viernes", "vie", "friday", "fri"), ("sabado", "sab", "saturday", "sat"), ("domingo", "dom", "sunday", "sun"))
+_TIME_WORDS = frozenset("a las la el at on am pm hs h hrs horas mañana manana tarde morning afternoon visita reunion cita "
+                        "turno meeting visit appointment is queda".split())
+
+
+def _meeting_vocabulary(pending: dict[str, Any]) -> tuple[frozenset[str], frozenset[int]]:
+    """The words and numbers that restate a proposed meeting: its weekday and its time ("el martes a las 10")."""
+    try:
+        start = datetime.fromisoformat(str(pending.get("start")))
+    except ValueError:
+        return frozenset(), frozenset()
+    words = set(_TIME_WORDS) | set(_WEEKDAYS[start.weekday()])
+    numbers = {start.hour, start.hour % 12 or 12, start.minute}
+    return frozenset(words), frozenset(numbers)
 
 
 def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> bool:

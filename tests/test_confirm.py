@@ -106,3 +106,15 @@ def test_an_acknowledgment_accepts_a_meeting_only(prompts: PromptStore) -> None:
     assert classify_reply("gracias, quedo atento", None, prompts, meeting) == "confirm"
     assert classify_reply("gracias, quedo atento", None, prompts, ORDER) == "other"
     assert classify_reply("mmm", None, prompts, meeting) == "other"
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("dale, el martes a las 10 está perfecto, confirmalo", "confirm"),
+    ("Yes, that works, please book it", "confirm"),
+    ("Sale, perfecto, confírmala", "confirm"),
+    ("sí, el martes a las 11", "other"),  # another time: a change, not a yes
+    ("sí, confirmo el sábado a las 10", "other"),
+])
+def test_a_yes_restating_the_proposed_meeting(prompts: PromptStore, text: str, verdict: str) -> None:
+    meeting = {"kind": "meeting", "start": "2026-12-08T10:00:00-03:00"}  # a Tuesday, 10:00
+    assert classify_reply(text, None, prompts, meeting) == verdict

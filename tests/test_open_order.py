@@ -62,3 +62,10 @@ async def test_an_acknowledgment_books_the_proposed_meeting(bot: Harness) -> Non
     await bot.say("meet-hmm", ASK_MEETING)
     await bot.say("meet-hmm", "mmm")
     assert (await bot.conversation("meet-hmm"))["appointments"] == []
+
+
+async def test_a_yes_that_restates_the_meeting_books_it(bot: Harness) -> None:
+    await bot.say("meet-restate", ASK_MEETING)
+    done = await bot.say("meet-restate", "dale, el martes a las 10 está perfecto, confirmalo")
+    assert "agendada" in done[0]["text"]
+    assert len((await bot.conversation("meet-restate"))["appointments"]) == 1
