@@ -54,10 +54,15 @@ _LOGISTICS = frozenset(
     tarjeta card envio envío delivery domicilio casa home hoy today manana tomorrow
     """.split()
 )
+_LOGISTICS = frozenset(collapse(w) for w in _LOGISTICS)  # compared as tokens are: stretched letters squeezed
+_EDITS = frozenset(collapse(w) for w in _EDITS)
 _LOGISTICS_STEMS = ("retir", "recog", "recoj", "llev", "pagu", "pag", "abon", "mand", "envi")
+_LOGISTICS_STEMS = tuple(collapse(stem) for stem in _LOGISTICS_STEMS)
 _THANKS = frozenset({"gracias", "thanks", "thank", "atento", "atenta"})
 _ACKNOWLEDGE = frozenset({"quedo", "atento", "atenta", "espero", "nos", "vemos", "see", "you", "then", "thanks",
                           "great", "cool", "nice"})
+_THANKS = frozenset(collapse(w) for w in _THANKS)
+_ACKNOWLEDGE = frozenset(collapse(w) for w in _ACKNOWLEDGE)
 
 
 def _phrases(prompts: PromptStore, key: str) -> list[tuple[str, ...]]:
@@ -106,6 +111,8 @@ def order_vocabulary(pending: dict[str, Any] | None) -> tuple[frozenset[str], fr
             words.add(word.rstrip("s"))
         if isinstance(line.get("quantity"), int):
             quantities.add(line["quantity"])
+    if len(lines) > 1:
+        quantities.add(len(lines))  # "confirmo las dos", "both"
     return frozenset(words), frozenset(quantities)
 
 
@@ -116,13 +123,16 @@ _TIME_WORDS = frozenset("a las la el at on am pm hs h hrs horas mañana manana t
                         "turno meeting visit appointment is queda".split())
 
 
+_TIME_WORDS = frozenset(collapse(w) for w in _TIME_WORDS)
+
+
 def _meeting_vocabulary(pending: dict[str, Any]) -> tuple[frozenset[str], frozenset[int]]:
     """The words and numbers that restate a proposed meeting: its weekday and its time ("el martes a las 10")."""
     try:
         start = datetime.fromisoformat(str(pending.get("start")))
     except ValueError:
         return frozenset(), frozenset()
-    words = set(_TIME_WORDS) | set(_WEEKDAYS[start.weekday()])
+    words = set(_TIME_WORDS) | {collapse(w) for w in _WEEKDAYS[start.weekday()]}
     numbers = {start.hour, start.hour % 12 or 12, start.minute}
     return frozenset(words), frozenset(numbers)
 
@@ -162,9 +172,23 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
     verdicts = [_classify(p, prompts, pending) for p in parts]
     if "confirm" not in verdicts or "decline" in verdicts:
         return "other"
+    parts = [p for p in parts if not _only_filler(p, prompts)]  # "así está bien" says nothing more
+    verdicts = [_classify(p, prompts, pending) for p in parts]
     quantities = order_vocabulary(pending)[1]
     remarks = [p for p, v in zip(parts, verdicts, strict=True) if v == "other"]
     return "confirm" if all(_remark(p, quantities) for p in remarks) else "other"
+
+
+def _only_filler(text: str, prompts: PromptStore) -> bool:
+    words = [collapse(t.norm) for t in tokenize(text, expand=False)]
+    filler = _phrases(prompts, "filler")
+    i = 0
+    while i < len(words):
+        match = next((p for p in filler if tuple(words[i : i + len(p)]) == p), None)
+        if match is None:
+            return False
+        i += len(match)
+    return bool(words)
 
 
 def _remark(text: str, quantities: frozenset[int]) -> bool:

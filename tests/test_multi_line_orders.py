@@ -28,3 +28,14 @@ async def test_a_product_added_to_the_open_order_and_a_quantity_changed(bot: Har
     await bot.say("multi-2", "sí")
     sales = (await bot.conversation("multi-2"))["sales"]
     assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 3)]
+
+
+async def test_more_of_the_same_and_one_more_product_with_also(bot: Harness) -> None:
+    await bot.say("multi-3", "quiero 2 martillos")
+    more = await bot.say("multi-3", "agregale 2 más porfa")
+    assert "4 × Martillo" in more[-1]["text"]
+    also = await bot.say("multi-3", "y también 1 bolsa de cemento")
+    assert "4 × Martillo" in also[-1]["text"] and "1 × Cemento Portland" in also[-1]["text"]
+    await bot.say("multi-3", "listo, confirmo los dos. Los retiro en el local")
+    sales = (await bot.conversation("multi-3"))["sales"]
+    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 4)]

@@ -64,6 +64,7 @@ class Understanding:
     quantity: int | None = None  # an explicit count; None when not said
     items: list[tuple[str, int | None]] = field(default_factory=list)  # several products in one order
     cued: bool = False  # a product cue ("tenés", "quiero", "cuánto") was said, not only some words
+    relative: bool = False  # "agregale 2 más": a count added to what is already ordered
     ordinal: int | None = None  # "el segundo" -> 1, "el último" -> -1 (index into the products shown)
     asks_price: bool = False
     asks_stock: bool = False
@@ -195,6 +196,7 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
         result.quantity = picks[0].value if picks else None
     if intent == "purchase":
         result.items = _items(text, prompts, lang)
+    result.relative = bool(_RELATIVE.search(ev.norm))
     if ev.time:
         result.when = ev.time.text
     if intent == "meeting":
@@ -283,6 +285,10 @@ def _product_words(ev: _Evidence) -> list[Token]:
     return [t for t in ev.content if t.start not in skip and not _about_business(t)]
 
 
+_RELATIVE = re.compile(
+    r"\b(?:\d+|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|one|two|three|four|five)\s+"
+    r"(?:\w+\s+)?(?:mas|more|extra)\b|\b(?:agrega\w*|suma\w*|add)\b.*\b(?:mas|more)\b"
+)
 _ITEM_SPLIT = re.compile(r"[,;\n+]|\s(?:y|e|and|más|mas|plus)\s", re.IGNORECASE)
 _PRODUCTISH = ("purchase", "product_query", "quantity_change", "fallback")
 

@@ -8,6 +8,7 @@ followed by `register_sale` for the product the customer clearly meant.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agent.language import detect_language
@@ -18,6 +19,8 @@ from agent.offline.steps import Step, call
 from agent.offline.turn import Turn
 from prompts import PromptStore
 
+_ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas|el|la|los|las)|and (?:a|an|the))\b",
+                   re.IGNORECASE)
 _LEAD_FIELDS = ("name", "email", "phone", "company", "need", "budget", "timeline", "authority")
 
 
@@ -36,6 +39,7 @@ class Planner:
         self._follow_up(prompts, lang)
         self._accept_offer()
         self._contact_and_order()
+        self._add_to_open_order()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -57,6 +61,17 @@ class Planner:
         martillos"). The order is taken; the contact data go to the lead beside it (`_with_lead`)."""
         u = self.u
         if u.intent == "contact" and u.scores.get("purchase", 0) >= 2.5 and (u.query or u.items):
+            u.intent = "purchase"
+
+    def _add_to_open_order(self) -> None:
+        """With an order open, a product named with a count or an "also" is one more line of it:
+        "y también 1 cinta de embalar", "and a box of wall plugs"."""
+        u, pending = self.u, self.turn.pending or {}
+        if pending.get("kind") not in ("sale", "cart") or u.intent not in ("fallback", "product_query"):
+            return
+        if not u.query or "?" in u.text:
+            return
+        if u.quantity or _ALSO.search(u.text):
             u.intent = "purchase"
 
     def _accept_offer(self) -> None:
@@ -155,7 +170,14 @@ class Planner:
             sku = str(item["sku"]) if item else None
         if sku is None:
             return Step(self.say.say("ask_product_for_quantity", quantity=quantity))
+        if self.u.relative and self.u.quantity:  # "agregale 2 más": on top of what is ordered
+            quantity += self._ordered(sku)
         return self._tool("register_sale", sku=sku, quantity=quantity)
+
+    def _ordered(self, sku: str) -> int:
+        pending = self.turn.pending or {}
+        lines = pending.get("lines") or [pending]
+        return next((int(line.get("quantity") or 0) for line in lines if line.get("sku") == sku), 0)
 
     _on_quantity_change = _on_purchase
 
