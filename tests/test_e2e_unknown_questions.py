@@ -73,9 +73,9 @@ async def test_yes_to_the_offer_hands_the_chat_to_a_person(demo: Harness) -> Non
 
 async def test_covered_questions_still_cite_their_document(demo: Harness) -> None:
     text = await text_of(demo, "uq-4", "¿A qué hora abren los domingos?")
-    assert "horarios.md" in text and "cerrado" in text.lower()
+    assert ".md" not in text and "«" in text and "cerrado" in text.lower()
     text = await text_of(demo, "uq-5", "¿hacen factura A?")
-    assert "pagos.md" in text and "factura A" in text
+    assert ".md" not in text and "«" in text and "factura A" in text
 
 
 async def test_product_questions_still_list_products(demo: Harness) -> None:

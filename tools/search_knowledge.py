@@ -46,6 +46,19 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
             "found": True,
             "answer": index.excerpt(best.text, args.question, ANSWER_CHARS),
             "source": best.source,
+            "section": section_title(best.source),
             "passages": [{"source": p.source, "text": p.text, "score": p.score} for p in passages],
         }
     )
+
+
+def section_title(source: str) -> str:
+    """How a passage is cited to a customer: its section's title, never the file it lives in.
+
+    "garantia.md › Qué no cubre la garantía" -> "Qué no cubre la garantía"; a passage
+    before any heading is cited by its document's name ("envios.md" -> "Envios").
+    """
+    title = source.rsplit(" › ", 1)[-1].strip()
+    if " › " not in source:
+        title = title.rsplit(".", 1)[0].replace("-", " ").replace("_", " ").strip().capitalize()
+    return title

@@ -13,6 +13,7 @@ from typing import Any
 from config.business import DAYS
 from prompts import PromptStore
 from tools.money import format_amount, symbol
+from tools.search_knowledge import section_title
 
 MAX_LISTED = 5
 MAX_ANSWER = 700
@@ -147,8 +148,9 @@ class Renderer:
         if len(answer) > MAX_ANSWER:
             cut = answer[:MAX_ANSWER]
             answer = cut[: cut.rfind(". ") + 1] if ". " in cut else cut.rstrip() + "…"
-        source = data.get("source")
-        return self.say("knowledge_answer", source=source, answer=answer) if source else answer
+        source = data.get("section") or (section_title(str(data["source"])) if data.get("source") else None)
+        section = source  # cited by its title, never by a file name
+        return self.say("knowledge_answer", source=section, answer=answer) if section else answer
 
     def hours(self) -> str | None:
         """The configured opening hours in words, consecutive days with the same hours together."""
