@@ -289,7 +289,7 @@ class Nodes:
                         update["pending"] = _stamped(merged, ctx)
                         if merged is not outcome.pending:
                             data = {**data, "order": merged}
-                        update["offer_fresh"] = True
+                        update["offer_fresh"] = merged is not None  # the whole order, offered again
                     if outcome.handoff is not None:
                         update["handoff"] = outcome.handoff
                     focus = _focus_from(name, data, update.get("focus", state.get("focus")) or [])

@@ -32,7 +32,7 @@ from tests.fakes.openai_api import FakeLLMServer, FakeOpenAI, Reply, ToolCallSpe
 MODEL_UNAVAILABLE = yaml.safe_load((ROOT / "prompts" / "messages.es.yaml").read_text(encoding="utf-8"))[
     "model_unavailable"
 ]
-FAST = {"llm_timeout_s": 0.5, "llm_max_retries": 1}  # 2 attempts, short deadlines
+FAST = {"llm_timeout_s": 2.0, "llm_max_retries": 1}  # 2 attempts, short deadlines (a loaded CI machine needs >0.5 s)
 
 
 @dataclass

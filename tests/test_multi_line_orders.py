@@ -39,3 +39,22 @@ async def test_more_of_the_same_and_one_more_product_with_also(bot: Harness) -> 
     await bot.say("multi-3", "listo, confirmo los dos. Los retiro en el local")
     sales = (await bot.conversation("multi-3"))["sales"]
     assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 4)]
+
+
+async def test_a_line_taken_out_of_the_order(bot: Harness) -> None:
+    await bot.say("multi-4", "quiero 2 martillos, 1 taladro y 3 destornilladores phillips")
+    out = await bot.say("multi-4", "sacá el taladro, ya tengo uno")
+    assert "Taladro" not in out[-1]["text"] and "2 × Martillo" in out[-1]["text"]
+    assert "3 × Destornillador" in out[-1]["text"] and out[-1]["buttons"]
+    await bot.say("multi-4", "listo, confirmo el resto")
+    sales = (await bot.conversation("multi-4"))["sales"]
+    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("DEST-PH2", 3), ("MART-16", 2)]
+    assert (await bot.product("TAL-650"))["stock"] == 3
+
+
+async def test_the_last_line_taken_out_leaves_nothing_pending(bot: Harness) -> None:
+    await bot.say("multi-5", "quiero 1 bolsa de cemento")
+    out = await bot.say("multi-5", "mejor sacá el cemento")
+    assert "saqué" in out[-1]["text"] and not out[-1].get("buttons")
+    await bot.say("multi-5", "sí")
+    assert (await bot.conversation("multi-5"))["sales"] == []

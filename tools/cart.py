@@ -61,10 +61,20 @@ def order_lines(order: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [{k: order[k] for k in ("sku", "name", "quantity", "requested", "unit_price", "total") if k in order}]
 
 
-def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) -> dict[str, Any]:
+def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) -> dict[str, Any] | None:
     """The open order with a new proposal folded in: a product already in it gets the new quantity,
-    another product becomes one more line. One line stays a plain sale; several make a cart."""
+    another product becomes one more line, a removal takes its line out (None when nothing is left).
+    One line stays a plain sale; several make a cart."""
     lines = order_lines(open_order)
+    if proposal.get("remove"):
+        lines = [line for line in lines if line["sku"] != proposal["sku"]]
+        if not lines:
+            return None
+        if len(lines) == 1:
+            line = lines[0]
+            return {**line, "kind": "sale", "order_id": uuid.uuid4().hex, "currency": proposal["currency"]}
+        return {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": proposal["currency"],
+                "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": []}
     if not lines or proposal.get("kind") not in ("sale", "cart"):
         return proposal
     for line in order_lines(proposal):

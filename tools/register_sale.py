@@ -21,18 +21,22 @@ from tools.money import format_money
 
 class RegisterSaleArgs(BaseModel):
     sku: str = Field(description="SKU of the product, exactly as returned by search_products")
-    quantity: int = Field(description="How many units the customer wants")
+    quantity: int = Field(description="How many units the customer wants; 0 removes the product from the open order")
 
 
 @tool
 async def register_sale(args: RegisterSaleArgs, ctx: ToolContext) -> ToolOutcome:
-    """Propose an order of one product to the customer.
+    """Add a product to the customer's open order (or change its quantity; 0 removes it).
 
     Use it when the customer wants to buy. The order is NOT registered yet:
     the customer is asked to confirm it and only their explicit yes commits
     it. Price and available stock come from the database; if fewer units
     are in stock than requested, the proposal offers what is available.
     """
+    if args.quantity == 0:  # out of the open order (the graph folds it into the order)
+        removal = {"kind": "sale", "sku": args.sku.strip(), "quantity": 0, "remove": True,
+                   "currency": ctx.config.currency}
+        return ToolOutcome({"status": "removed", "sku": args.sku.strip()}, pending=removal)
     if args.quantity < 1:
         return ToolOutcome({"status": "invalid_quantity", "quantity": args.quantity}, ok=False)
     product = await ctx.repos.products.get(args.sku.strip())

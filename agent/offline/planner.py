@@ -16,11 +16,14 @@ from agent.offline.compose import BUYING, Composer
 from agent.offline.nlu import Understanding, understand
 from agent.offline.render import Renderer
 from agent.offline.steps import Step, call
+from agent.offline.text import fold
 from agent.offline.turn import Turn
 from prompts import PromptStore
 
 _ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas|el|la|los|las)|and (?:a|an|the))\b",
                    re.IGNORECASE)
+_REMOVE = re.compile(r"\b(?:saca\w*|quita\w*|elimina\w*|borra\w*|remove|take (?:off|out)|drop|sin (?:el|la|los|las)|"
+                     r"ya no (?:quiero|necesito))\b")
 _LEAD_FIELDS = ("name", "email", "phone", "company", "need", "budget", "timeline", "authority")
 
 
@@ -31,6 +34,7 @@ class Planner:
         self.turn = turn
         self.tools = tools
         self.reason = ""  # why a hand-over happens, when it is not the customer's own words
+        self._removed_sku = ""
         default = str(turn.facts.get("language") or "es")
         lang = detect_language(turn.human, default) if turn.human else default
         self.u: Understanding = understand(turn.human, prompts, lang)
@@ -40,6 +44,7 @@ class Planner:
         self._accept_offer()
         self._contact_and_order()
         self._add_to_open_order()
+        self._remove_from_open_order()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -73,6 +78,22 @@ class Planner:
             return
         if u.quantity or _ALSO.search(u.text):
             u.intent = "purchase"
+
+    def _remove_from_open_order(self) -> None:
+        """"sacá el destornillador plano": the open order's line the customer names comes out."""
+        u, pending = self.u, self.turn.pending or {}
+        if pending.get("kind") not in ("sale", "cart") or not _REMOVE.search(fold(u.text)):
+            return
+        said = {w for w in re.findall(r"\w+", fold(u.text)) if len(w) >= 3}
+        lines = pending.get("lines") or [pending]
+        scored = sorted(((len(said & {w for w in re.findall(r"\w+", fold(str(line.get("name") or ""))) if len(w) >= 3}),
+                          i, line) for i, line in enumerate(lines)), key=lambda t: (-t[0], t[1]))
+        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            u.intent = "remove"
+            self._removed_sku = str(scored[0][2].get("sku"))
+
+    def _on_remove(self) -> Step:
+        return self._tool("register_sale", sku=self._removed_sku, quantity=0)
 
     def _accept_offer(self) -> None:
         """A yes to our "shall I pass you to a person?" (after a question we could not answer) hands over."""

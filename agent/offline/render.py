@@ -135,6 +135,8 @@ class Renderer:
             return "\n".join(parts)
         if status == "invalid_quantity":
             return self.say("sale_invalid_quantity")
+        if status == "removed":
+            return self.say("sale_removed")
         if status == "unknown_sku":
             return self.say("sale_unknown_sku")
         return self.say("tool_error")
