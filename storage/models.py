@@ -62,8 +62,8 @@ class Conversation(SQLModel, table=True):
 UNANSWERED = "direction = 'in' AND turn_status = 'pending'"
 UNSENT = "direction = 'out' AND delivery_status IN ('queued', 'sending')"
 _PARTIAL_INDEXES = [
-    ("ix_messages_unanswered", ("conversation_id", "id"), UNANSWERED),
-    ("ix_messages_unsent", ("conversation_id", "id"), UNSENT),
+    ("ix_messages_unanswered", ("business_id", "conversation_id", "id"), UNANSWERED),
+    ("ix_messages_unsent", ("business_id", "conversation_id", "id"), UNSENT),
     ("ix_messages_out_platform_id", ("channel_message_id",), "direction = 'out' AND channel_message_id IS NOT NULL"),
 ]
 

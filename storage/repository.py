@@ -350,7 +350,8 @@ class _TurnStatements:
             attempts=m.attempts + 1
         ).returning(m.attempts)
         self.backlog = select(MESSAGES).where(
-            m.conversation_id == bindparam("conversation_id"), text(UNANSWERED), m.id < bindparam("before_id"),
+            m.business_id == bindparam("business_id"), m.conversation_id == bindparam("conversation_id"),
+            text(UNANSWERED), m.id < bindparam("before_id"),
         ).order_by(m.id)
         reply_cols = ("business_id", "conversation_id", "channel", "direction", "author", "kind", "text", "payload",
                       "reply_to_id", "delivery_status", "created_at")
@@ -363,12 +364,11 @@ class _TurnStatements:
 
 @dataclass
 class Inbound:
-    """A stored inbound message and its conversation (`backlog`: what is still unanswered before it)."""
+    """A stored inbound message, its conversation, and whether this call stored it."""
 
     conversation: Conversation
     message: Message
     created: bool
-    backlog: list[Message]
 
     def __iter__(self):  # (conversation, message, created), as callers unpack it
         return iter((self.conversation, self.message, self.created))
@@ -449,12 +449,7 @@ class MessageRepo:
 
     async def unanswered(self, older_than: datetime, limit: int = 500) -> list[Message]:
         """Inbound messages stored but never answered (a crash, a kill, a busy lock), oldest first."""
-        async with self.db.session() as s:  # the partial index holds only unanswered rows: filter the business after
-            rows = (await s.execute(
-                select(Message).where(text(UNANSWERED), Message.created_at < older_than)
-                .order_by(Message.conversation_id, Message.id).limit(limit)
-            )).scalars()
-            return [m for m in rows if m.business_id == self.business_id]
+        return await self._stored_where(UNANSWERED, older_than, limit)
 
     async def any_unanswered(self, older_than: datetime) -> bool:
         """Whether any inbound message older than `older_than` was stored and never answered."""
@@ -462,12 +457,16 @@ class MessageRepo:
 
     async def unsent(self, older_than: datetime, limit: int = 500) -> list[Message]:
         """Outbound messages stored but not (known to be) handed to the platform, oldest first."""
-        async with self.db.session() as s:  # the partial index holds only unsent rows: filter the business after
-            rows = (await s.execute(
-                select(Message).where(text(UNSENT), Message.created_at < older_than)
+        return await self._stored_where(UNSENT, older_than, limit)
+
+    async def _stored_where(self, condition: str, older_than: datetime, limit: int) -> list[Message]:
+        """This business's messages in a partial index's `condition` (spelled as the index is), oldest first."""
+        async with self.db.session() as s:
+            return list((await s.execute(
+                select(Message).where(text(condition), Message.business_id == self.business_id,
+                                      Message.created_at < older_than)
                 .order_by(Message.conversation_id, Message.id).limit(limit)
-            )).scalars()
-            return [m for m in rows if m.business_id == self.business_id]
+            )).scalars())
 
     async def claim_send(self, message_id: int, *, expect: tuple[str, ...] = ("queued",)) -> int | None:
         """Mark an outbound message as being sent; only one caller wins (the attempt number, else None).
@@ -552,7 +551,7 @@ class MessageRepo:
             message, created = Message(**prior), False
             if claim and message.turn_status in ("pending", "failed"):
                 message.attempts = conn.execute(st.claim_inbound, {"message_id": message.id}).scalar_one()
-        return Inbound(conv, message, created, [])
+        return Inbound(conv, message, created)
 
     async def backlog(self, conversation_id: int, before_id: int) -> list[Message]:
         """The conversation's unanswered messages older than `before_id`, oldest first.
@@ -564,7 +563,8 @@ class MessageRepo:
         return await self.db.read(self._backlog_sync, conversation_id, before_id)
 
     def _backlog_sync(self, conn: Connection, conversation_id: int, before_id: int) -> list[Message]:
-        rows = conn.execute(self._turn_statements.backlog, {"conversation_id": conversation_id, "before_id": before_id})
+        rows = conn.execute(self._turn_statements.backlog, {"business_id": self.business_id,
+                                                            "conversation_id": conversation_id, "before_id": before_id})
         return [Message(**row) for row in rows.mappings()]
 
     async def finish_turn(self, conv: Conversation, inbound_id: int, replies: Sequence[dict[str, Any]], *,

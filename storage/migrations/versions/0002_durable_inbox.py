@@ -22,8 +22,9 @@ branch_labels = None
 depends_on = None
 
 INDEXES = [
-    ('ix_messages_unanswered', ['conversation_id', 'id'], "direction = 'in' AND turn_status = 'pending'"),
-    ('ix_messages_unsent', ['conversation_id', 'id'], "direction = 'out' AND delivery_status IN ('queued', 'sending')"),
+    ('ix_messages_unanswered', ['business_id', 'conversation_id', 'id'], "direction = 'in' AND turn_status = 'pending'"),
+    ('ix_messages_unsent', ['business_id', 'conversation_id', 'id'],
+     "direction = 'out' AND delivery_status IN ('queued', 'sending')"),
     ('ix_messages_out_platform_id', ['channel_message_id'], "direction = 'out' AND channel_message_id IS NOT NULL"),
 ]
 
