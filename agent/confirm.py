@@ -39,30 +39,31 @@ _ARTICLES = frozenset({"el", "la", "los", "las", "the", "un", "una"})
 _BREAK = "|"  # punctuation between words: "no, quiero..." is not the phrase "no quiero"
 _MODIFIERS = {chr(c) for c in range(0x1F3FB, 0x1F400)}
 _CLAUSE = re.compile(r"[.;!\n]+|,\s+|\s+(?:pero|but)\s+")
+
+
+def _vocabulary(words: str) -> frozenset[str]:
+    """Words as `classify_reply` compares them: tokenized like the customer's text (accents folded,
+    stretched letters squeezed)."""
+    return frozenset(collapse(t.norm) for t in tokenize(words, expand=False))
+
+
 # Words that make a sentence beside a yes an edit or a new request, not a remark.
-_EDITS = frozenset(
+_EDITS = _vocabulary(
     """
-    no not pero but sin without mas más menos less more otro otra otros otras another other agrega agregale agregame
-    agregá suma sumale saca sacale sacá quita quitale quitá cambia cambialo cambiá mejor instead add remove change
-    make quiero quisiera want dame mandame pasame necesito need tambien también also solo sólo only just cancel
-    cancela cancelá
-    """.split()
-)
-_LOGISTICS = frozenset(
+    no not pero but sin without mas menos less more otro otra otros otras another other agrega agregale agregame
+    suma sumale saca sacale quita quitale cambia cambialo mejor instead add remove change make quiero quisiera
+    want dame mandame pasame necesito need tambien also solo only just cancel cancela
     """
-    local tienda store shop pick collect paso pasamos buscar busco pago pagar pago pay efectivo cash transferencia
-    tarjeta card envio envío delivery domicilio casa home hoy today manana tomorrow
-    """.split()
 )
-_LOGISTICS = frozenset(collapse(w) for w in _LOGISTICS)  # compared as tokens are: stretched letters squeezed
-_EDITS = frozenset(collapse(w) for w in _EDITS)
-_LOGISTICS_STEMS = ("retir", "recog", "recoj", "llev", "pagu", "pag", "abon", "mand", "envi")
-_LOGISTICS_STEMS = tuple(collapse(stem) for stem in _LOGISTICS_STEMS)
-_THANKS = frozenset({"gracias", "thanks", "thank", "atento", "atenta"})
-_ACKNOWLEDGE = frozenset({"quedo", "atento", "atenta", "espero", "nos", "vemos", "see", "you", "then", "thanks",
-                          "great", "cool", "nice"})
-_THANKS = frozenset(collapse(w) for w in _THANKS)
-_ACKNOWLEDGE = frozenset(collapse(w) for w in _ACKNOWLEDGE)
+_LOGISTICS = _vocabulary(
+    """
+    local tienda store shop pick collect paso pasamos buscar busco pago pagar pay efectivo cash transferencia
+    tarjeta card envio delivery domicilio casa home hoy today manana tomorrow
+    """
+)
+_LOGISTICS_STEMS = tuple(sorted(_vocabulary("retir recog recoj llev pagu pag abon mand envi")))
+_THANKS = _vocabulary("gracias thanks thank atento atenta")
+_ACKNOWLEDGE = _vocabulary("quedo atento atenta espero nos vemos see you then thanks great cool nice")
 
 
 def _phrases(prompts: PromptStore, key: str) -> list[tuple[str, ...]]:
@@ -119,11 +120,8 @@ def order_vocabulary(pending: dict[str, Any] | None) -> tuple[frozenset[str], fr
 _WEEKDAYS = (("lunes", "lun", "monday", "mon"), ("martes", "mar", "tuesday", "tue"),
              ("miercoles", "mie", "wednesday", "wed"), ("jueves", "jue", "thursday", "thu"),
              ("viernes", "vie", "friday", "fri"), ("sabado", "sab", "saturday", "sat"), ("domingo", "dom", "sunday", "sun"))
-_TIME_WORDS = frozenset("a las la el at on am pm hs h hrs horas mañana manana tarde morning afternoon visita reunion cita "
-                        "turno meeting visit appointment is queda".split())
-
-
-_TIME_WORDS = frozenset(collapse(w) for w in _TIME_WORDS)
+_TIME_WORDS = _vocabulary("a las la el at on am pm hs h hrs horas mañana tarde morning afternoon visita reunion cita "
+                          "turno meeting visit appointment is queda")
 
 
 def _meeting_vocabulary(pending: dict[str, Any]) -> tuple[frozenset[str], frozenset[int]]:
@@ -132,7 +130,7 @@ def _meeting_vocabulary(pending: dict[str, Any]) -> tuple[frozenset[str], frozen
         start = datetime.fromisoformat(str(pending.get("start")))
     except ValueError:
         return frozenset(), frozenset()
-    words = set(_TIME_WORDS) | {collapse(w) for w in _WEEKDAYS[start.weekday()]}
+    words = _TIME_WORDS | _vocabulary(" ".join(_WEEKDAYS[start.weekday()]))
     numbers = {start.hour, start.hour % 12 or 12, start.minute}
     return frozenset(words), frozenset(numbers)
 
@@ -172,10 +170,9 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
     verdicts = [_classify(p, prompts, pending) for p in parts]
     if "confirm" not in verdicts or "decline" in verdicts:
         return "other"
-    parts = [p for p in parts if not _only_filler(p, prompts)]  # "así está bien" says nothing more
-    verdicts = [_classify(p, prompts, pending) for p in parts]
     quantities = order_vocabulary(pending)[1]
-    remarks = [p for p, v in zip(parts, verdicts, strict=True) if v == "other"]
+    remarks = [p for p, v in zip(parts, verdicts, strict=True)
+               if v == "other" and not _only_filler(p, prompts)]  # "así está bien" says nothing more
     return "confirm" if all(_remark(p, quantities) for p in remarks) else "other"
 
 

@@ -57,6 +57,7 @@ from channels.metrics import SEND_FAILURES, SENDS
 from config.store import ConfigStore
 from storage.db import LockTimeout
 from storage.models import Conversation, Message
+from storage.repository import Inbound
 from tools import TOOLS
 from tools.context import Services, ToolContext
 
@@ -176,20 +177,22 @@ class AgentRuntime:
         an error so that the platform delivers it again.
         """
         turns = [m for m in messages if m.kind not in EVENT_KINDS]
-        stored = []
-        if turns:
-            config = self.config.current
-            stored = await self.repos.messages.store_inbound(
-                [{"channel": m.channel, "chat_id": m.conversation_key, "channel_message_id": m.message_id,
-                  "sender_name": m.sender_name, "kind": m.kind, "text": m.text, "payload": m.payload_json()}
-                 for m in turns],
-                now=self.clock(), language=lambda conv, text: turn_language(conv, text, config),
-            )
-        self._suspects.update(f"{m.channel}:{m.conversation_key}" for m in turns)
+        stored = await self._store(turns) if turns else []
+        self._suspects.update(_lock_key(m) for m in turns)
         for m in messages:
             if m.kind in EVENT_KINDS:
                 await self.apply_event(m)
         return [m for m, row in zip(turns, stored, strict=True) if row.message.turn_status == "pending"]
+
+    async def _store(self, messages: list[InboundMessage]) -> list[Inbound]:
+        """Store inbound messages (pending, not yet taken up for a turn) in one transaction."""
+        config = self.config.current
+        return await self.repos.messages.store_inbound(
+            [{"channel": m.channel, "chat_id": m.conversation_key, "channel_message_id": m.message_id,
+              "sender_name": m.sender_name, "kind": m.kind, "text": m.text, "payload": m.payload_json()}
+             for m in messages],
+            now=self.clock(), language=lambda conv, text: turn_language(conv, text, config),
+        )
 
     async def apply_event(self, msg: InboundMessage) -> bool:
         """An edit or a deletion: recorded on the stored message it changes; never a turn, never a reply."""
@@ -222,7 +225,7 @@ class AgentRuntime:
         self._inflight += 1
         self._idle.clear()
         try:
-            key = f"{msg.channel}:{msg.conversation_key}"
+            key = _lock_key(msg)
             lock_key = f"{self.repos.business_id}:{key}"
             try:
                 async with (self._locks(key, self.lock_timeout_s),
@@ -245,12 +248,7 @@ class AgentRuntime:
         metrics.TURNS.labels(msg.channel, "busy").inc()
         conv = None
         try:
-            stored = await self.repos.messages.store_inbound(
-                [{"channel": msg.channel, "chat_id": msg.conversation_key, "channel_message_id": msg.message_id,
-                  "sender_name": msg.sender_name, "kind": msg.kind, "text": msg.text, "payload": msg.payload_json()}],
-                now=self.clock(), language=lambda c, t: turn_language(c, t, self.config.current),
-            )
-            conv = stored[0].conversation
+            conv = (await self._store([msg]))[0].conversation
         except Exception:  # the database itself is the problem: the platform's redelivery or the client retries
             log.warning("could not store a deferred message", extra={"channel": msg.channel})
         lang = (conv.language if conv else None) or self.config.current.default_language
@@ -553,3 +551,8 @@ class AgentRuntime:
     async def record_status(self, channel: str, channel_message_id: str, status: str, error: str | None = None) -> None:
         """A platform's delivery report; never downgrades (read stays read)."""
         await self.repos.messages.advance_delivery(channel, channel_message_id, status, error)
+
+
+def _lock_key(msg: InboundMessage) -> str:
+    """The in-process key of a message's conversation (its lock, its backlog suspicion)."""
+    return f"{msg.channel}:{msg.conversation_key}"

@@ -18,6 +18,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,36 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-async def retry_media(handler: Any, msg: Any, fetch: Callable[[Any], Awaitable[Any]], delays_s: tuple[float, ...],
-                      errors: tuple[type[BaseException], ...]) -> bool:
+async def fetch_media(handler: Any, msg: Any, fetch_one: Callable[[Any, Any], Awaitable[Any]],
+                      delays_s: tuple[float, ...], errors: tuple[type[BaseException], ...], channel: str) -> Any:
+    """A message with its files downloaded (`fetch_one` per file); what fails is answered anyway.
+
+    The stored message learns where the files are (`handler.media_fetched`);
+    a failed download leaves the reference and is retried in the background.
+    """
+    if not msg.media:
+        return msg
+
+    async def fetch_all(message: Any) -> Any:
+        return replace(message, media=tuple([await fetch_one(message, m) for m in message.media]))
+
+    try:
+        fetched = await fetch_all(msg)
+    except errors as exc:
+        # The error's type only: a client library's message may hold a URL with the bot token.
+        log.warning("%s media download failed (%s); retrying in the background", channel, type(exc).__name__,
+                    extra={"chat_id": msg.chat_id})
+        handler.track(_retry_media(handler, msg, fetch_all, delays_s, errors), name=f"{channel}-media-retry")
+        return msg
+    await handler.media_fetched(fetched)
+    return fetched
+
+
+async def _retry_media(handler: Any, msg: Any, fetch: Callable[[Any], Awaitable[Any]], delays_s: tuple[float, ...],
+                       errors: tuple[type[BaseException], ...]) -> bool:
     """Download a message's media again after a failure, in the background, with growing pauses.
 
-    The message was stored and answered without its file; when a download
-    succeeds, the stored message learns where the file is
+    When a download succeeds, the stored message learns where the file is
     (`handler.media_fetched`). Stops early when the daemon shuts down.
     """
     for attempt, delay in enumerate(delays_s, start=1):

@@ -67,14 +67,8 @@ def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) ->
     One line stays a plain sale; several make a cart."""
     lines = order_lines(open_order)
     if proposal.get("remove"):
-        lines = [line for line in lines if line["sku"] != proposal["sku"]]
-        if not lines:
-            return None
-        if len(lines) == 1:
-            line = lines[0]
-            return {**line, "kind": "sale", "order_id": uuid.uuid4().hex, "currency": proposal["currency"]}
-        return {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": proposal["currency"],
-                "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": []}
+        rest = [line for line in lines if line["sku"] != proposal["sku"]]
+        return _as_order(rest, proposal["currency"]) if rest else None
     if not lines or proposal.get("kind") not in ("sale", "cart"):
         return proposal
     for line in order_lines(proposal):
@@ -83,9 +77,14 @@ def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) ->
             lines.append(line)
         else:
             lines[at] = line
+    return proposal if len(lines) == 1 else _as_order(lines, proposal["currency"])
+
+
+def _as_order(lines: list[dict[str, Any]], currency: str) -> dict[str, Any]:
+    """A new order of these lines: a plain sale for one, a cart for several."""
     if len(lines) == 1:
-        return proposal
-    return {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": proposal["currency"],
+        return {**lines[0], "kind": "sale", "order_id": uuid.uuid4().hex, "currency": currency}
+    return {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": currency,
             "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": []}
 
 

@@ -24,6 +24,11 @@ _ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas
                    re.IGNORECASE)
 _REMOVE = re.compile(r"\b(?:saca\w*|quita\w*|elimina\w*|borra\w*|remove|take (?:off|out)|drop|sin (?:el|la|los|las)|"
                      r"ya no (?:quiero|necesito))\b")
+def _words(text: str) -> set[str]:
+    """The folded words of three letters or more (what names a product line)."""
+    return {w for w in re.findall(r"\w+", fold(text)) if len(w) >= 3}
+
+
 _LEAD_FIELDS = ("name", "email", "phone", "company", "need", "budget", "timeline", "authority")
 
 
@@ -84,13 +89,14 @@ class Planner:
         u, pending = self.u, self.turn.pending or {}
         if pending.get("kind") not in ("sale", "cart") or not _REMOVE.search(fold(u.text)):
             return
-        said = {w for w in re.findall(r"\w+", fold(u.text)) if len(w) >= 3}
+        said = _words(u.text)
         lines = pending.get("lines") or [pending]
-        scored = sorted(((len(said & {w for w in re.findall(r"\w+", fold(str(line.get("name") or ""))) if len(w) >= 3}),
-                          i, line) for i, line in enumerate(lines)), key=lambda t: (-t[0], t[1]))
-        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        shared = sorted(((len(said & _words(str(line.get("name") or ""))), i) for i, line in enumerate(lines)),
+                        reverse=True)
+        best, runner_up = shared[0][0], (shared[1][0] if len(shared) > 1 else 0)
+        if best > runner_up:  # one line clearly named
             u.intent = "remove"
-            self._removed_sku = str(scored[0][2].get("sku"))
+            self._removed_sku = str(lines[shared[0][1]].get("sku"))
 
     def _on_remove(self) -> Step:
         return self._tool("register_sale", sku=self._removed_sku, quantity=0)

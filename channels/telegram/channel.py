@@ -43,7 +43,7 @@ from channels.base import (
     member_of,
 )
 from channels.http_input import BadJson, loads_json, read_body
-from channels.media import MediaStore, OrderedInbox, extension, retry_media, split_text, utf16_len
+from channels.media import MediaStore, OrderedInbox, extension, fetch_media, split_text, utf16_len
 from channels.metrics import INBOUND
 from channels.telegram.client import TolerantBot, build_application
 from channels.telegram.parse import CHANNEL, BotIdentity, CallbackRef, callback_ref, parse
@@ -208,22 +208,7 @@ class TelegramChannel:
             await asyncio.sleep(TYPING_EVERY_S)
 
     async def _fetch_media(self, msg: InboundMessage) -> InboundMessage:
-        """Download the message's files; what fails is answered anyway and retried in the background."""
-        if not msg.media:
-            return msg
-        try:
-            fetched = replace(msg, media=tuple([await self._fetch_one(msg, m) for m in msg.media]))
-        except (TelegramError, OSError) as exc:
-            log.warning("telegram media download failed: %s; retrying in the background", type(exc).__name__,
-                        extra={"chat_id": msg.chat_id})
-            self.handler.track(retry_media(self.handler, msg, self._fetch_all, self.media_retry_delays_s,
-                                           (TelegramError, OSError)), name="telegram-media-retry")
-            return msg
-        await self.handler.media_fetched(fetched)
-        return fetched
-
-    async def _fetch_all(self, msg: InboundMessage) -> InboundMessage:
-        return replace(msg, media=tuple([await self._fetch_one(msg, m) for m in msg.media]))
+        return await fetch_media(self.handler, msg, self._fetch_one, self.media_retry_delays_s, (TelegramError, OSError), CHANNEL)
 
     async def _fetch_one(self, msg: InboundMessage, media: Media) -> Media:
         """Download a file to the media dir (and transcribe audio)."""

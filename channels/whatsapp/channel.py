@@ -34,7 +34,7 @@ from aiohttp import web
 
 from channels.base import Button, InboundMessage, Media, MessageHandler, OutboundMessage, SendResult
 from channels.http_input import BadJson, loads_json, read_body
-from channels.media import MediaStore, OrderedInbox, extension, retry_media, split_text
+from channels.media import MediaStore, OrderedInbox, extension, fetch_media, split_text
 from channels.metrics import INBOUND
 from channels.transcription import Transcriber
 from channels.whatsapp.client import CloudApi, GraphError
@@ -169,22 +169,7 @@ class WhatsAppChannel:
         await self.handler.record_status(CHANNEL, status.message_id, status.status, status.error)
 
     async def _fetch_media(self, msg: InboundMessage) -> InboundMessage:
-        """Download the message's files; what fails is answered anyway and retried in the background."""
-        if not msg.media:
-            return msg
-        try:
-            fetched = await self._fetch_all(msg)
-        except MediaUnavailable as exc:
-            log.warning("whatsapp media download failed (%s); retrying in the background", exc,
-                        extra={"chat_id": msg.chat_id, "wamid": msg.message_id})
-            self.handler.track(retry_media(self.handler, msg, self._fetch_all, self.media_retry_delays_s,
-                                           (MediaUnavailable,)), name="whatsapp-media-retry")
-            return msg
-        await self.handler.media_fetched(fetched)
-        return fetched
-
-    async def _fetch_all(self, msg: InboundMessage) -> InboundMessage:
-        return replace(msg, media=tuple([await self._fetch_one(msg, m) for m in msg.media]))
+        return await fetch_media(self.handler, msg, self._fetch_one, self.media_retry_delays_s, (MediaUnavailable,), CHANNEL)
 
     async def _fetch_one(self, msg: InboundMessage, media: Media) -> Media:
         if media.path:
