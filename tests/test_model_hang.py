@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,8 @@ from agent.models import BudgetExhausted, ainvoke_with_retries, make_chat_model
 from config.settings import LLMSettings
 from tests.conftest import ROOT, SMALL_CATALOG, Harness, make_settings, running
 from tests.fakes.gemini_api import FakeGemini
-from tests.fakes.openai_api import FakeLLMServer, FakeOpenAI
+from tests.fakes.openai_api import FakeOpenAI
+from tests.test_e2e_llm_providers import Provider
 from tests.test_metrics_logs import scrape, value
 
 REQUIREMENT_S = 15.0  # the customer's reply arrives within this, whatever the provider does
@@ -44,12 +44,10 @@ MODEL_UNAVAILABLE = yaml.safe_load((ROOT / "prompts" / "messages.es.yaml").read_
 ANSWER = "Sí, el martillo de 16 oz está disponible."
 
 
-@dataclass
-class Provider:
-    name: str
-    fake: FakeLLMServer
-    settings: dict[str, Any]
-    model: str
+async def hang_forever(body: dict[str, Any]) -> str:
+    """A scripted provider answer that never comes (the connection stays open)."""
+    await asyncio.Event().wait()
+    return "never"
 
 
 @contextlib.asynccontextmanager
@@ -172,10 +170,6 @@ async def test_hung_provider_without_fallback_says_so_in_time(data_dir: Path) ->
 
 async def test_budget_bounds_the_whole_turn_not_each_step(data_dir: Path) -> None:
     """The first step answers (a tool call), the second hangs: the rest of the budget, not 30 s x 3."""
-    async def hang_forever(body: dict[str, Any]) -> str:
-        await asyncio.Event().wait()
-        return "never"
-
     async with provider_fake("openai") as provider, daemon(data_dir, provider, llm_turn_budget_s=3.0) as bot:
         fake = provider.fake
         fake.push(fake.tool_call("search_products", {"query": "martillo"}))
@@ -190,10 +184,6 @@ async def test_budget_bounds_the_whole_turn_not_each_step(data_dir: Path) -> Non
 
 async def test_slow_provider_cut_late_in_a_turn_is_not_taken_for_a_hang(data_dir: Path) -> None:
     """A slow first step leaves little budget; the second step cut short does not open the breaker."""
-    async def hang_forever(body: dict[str, Any]) -> str:
-        await asyncio.Event().wait()
-        return "never"
-
     async with provider_fake("openai") as provider, daemon(data_dir, provider, llm_turn_budget_s=3.0) as bot:
         fake = provider.fake
         fake.delay_next(2.5)

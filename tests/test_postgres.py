@@ -29,14 +29,19 @@ async def _reset_schema() -> None:
         await conn.close()
 
 
-@pytest.fixture
-async def pg_bot(tmp_path: Path) -> AsyncIterator[Harness]:
+async def _fresh_schema_or_skip() -> None:
+    """An empty schema, or a skip with the reason when PostgreSQL is not there (never under CI=true)."""
     try:
         await _reset_schema()
     except Exception as exc:  # any failure to reach the server
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}")
+
+
+@pytest.fixture
+async def pg_bot(tmp_path: Path) -> AsyncIterator[Harness]:
+    await _fresh_schema_or_skip()
     async with running(make_settings(tmp_path / "data", database_url=PG_URL)) as harness:
         assert (await harness.import_csv(SMALL_CATALOG))["status"] == 200
         yield harness
@@ -128,12 +133,7 @@ async def test_lock_held_elsewhere_gets_503_and_the_message_waits(tmp_path: Path
     """Another replica holds the conversation (hung): a polite 503 with Retry-After, the message kept, then answered."""
     import asyncpg
 
-    try:
-        await _reset_schema()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}")
+    await _fresh_schema_or_skip()
     async with running(make_settings(tmp_path / "data", database_url=PG_URL, lock_timeout_s=0.5)) as h:
         assert (await h.import_csv(SMALL_CATALOG))["status"] == 200
         key = f"{h.daemon.services.repos.business_id}:web:pg-held"
@@ -153,12 +153,7 @@ async def test_lock_held_elsewhere_gets_503_and_the_message_waits(tmp_path: Path
 
 async def test_no_database_connection_in_time_gets_503_not_500(tmp_path: Path) -> None:
     """Every pooled connection taken: the turn answers 503 + Retry-After in time, and the retry is answered once."""
-    try:
-        await _reset_schema()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}")
+    await _fresh_schema_or_skip()
     settings = make_settings(tmp_path / "data", database_url=PG_URL, db_pool_timeout_s=0.5)
     async with running(settings) as h:
         assert (await h.import_csv(SMALL_CATALOG))["status"] == 200

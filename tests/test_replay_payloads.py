@@ -342,41 +342,34 @@ async def telegram_platform(data_dir: Path) -> AsyncIterator[Platform]:
             yield Platform("telegram", h, deliver, sends)
 
 
+def _each_dict(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object inside a body, at any depth."""
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from _each_dict(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _each_dict(v)
+
+
 def register_whatsapp_media(fake: FakeWhatsApp, payload: dict[str, Any]) -> None:
     """The media a body refers to exist on the fake platform (as they do on Meta's)."""
     mimes = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/ogg", "document": "application/pdf",
              "sticker": "image/webp"}
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for kind, mime in mimes.items():
-                media = value.get(kind)
-                if isinstance(media, dict) and isinstance(media.get("id"), str | int):
-                    mime_type = media.get("mime_type") or mime
-                    fake.add_media(str(media["id"]), f"replay {kind} {media['id']}".encode(), mime_type)
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    walk(payload)
+    for value in _each_dict(payload):
+        for kind, mime in mimes.items():
+            media = value.get(kind)
+            if isinstance(media, dict) and isinstance(media.get("id"), str | int):
+                mime_type = media.get("mime_type") or mime
+                fake.add_media(str(media["id"]), f"replay {kind} {media['id']}".encode(), mime_type)
 
 
 def register_telegram_files(fake: FakeTelegram, payload: dict[str, Any]) -> None:
     """Every file a body refers to can be fetched with getFile from the fake Bot API."""
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if isinstance(value.get("file_id"), str) and value["file_id"]:
-                fake.add_file(value["file_id"], f"replay file {value['file_id']}".encode())
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    walk(payload)
+    for value in _each_dict(payload):
+        if isinstance(value.get("file_id"), str) and value["file_id"]:
+            fake.add_file(value["file_id"], f"replay file {value['file_id']}".encode())
 
 
 async def replay_all(platform_name: str, data_dir: Path) -> tuple[dict[str, Outcome], list[str]]:
