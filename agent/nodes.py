@@ -31,6 +31,7 @@ from langgraph.types import Command
 from agent import metrics
 from agent.breaker import Admission, BreakerState, CircuitBreaker
 from agent.confirm import classify_reply
+from agent.dialogue import facts_block
 from agent.models import BudgetExhausted, ainvoke_with_retries, is_retryable, model_name
 from agent.state import ConversationState
 from config.settings import BreakerSettings
@@ -167,10 +168,13 @@ class Nodes:
             "currency": ctx.config.currency,
             "focus": state.get("focus") or [],
             "pending": state.get("pending"),
+            "asked": state.get("asked"),
+            "lead": state.get("lead"),
             "tools": tool_names,
             "hours": {day: [list(r) for r in ranges] for day, ranges in ctx.config.business_hours.items()},
         }
-        return SystemMessage(text, additional_kwargs={"mostrador": facts})
+        # The dialogue state goes over the wire too: an LLM reads what the built-in model reads.
+        return SystemMessage(f"{text}\n\n{facts_block(facts)}", additional_kwargs={"mostrador": facts})
 
     async def agent(self, state: ConversationState, runtime: Runtime[ToolContext]) -> dict[str, Any]:
         """The model's turn: it answers, or calls tools and reads their results until it answers.

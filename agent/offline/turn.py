@@ -15,6 +15,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from agent.dialogue import facts_from_text
+
 
 @dataclass
 class ToolResult:
@@ -81,6 +83,8 @@ def read_turn(messages: Sequence[BaseMessage]) -> Turn:
     facts: dict[str, Any] = {}
     if messages and isinstance(messages[0], SystemMessage):
         facts = dict(messages[0].additional_kwargs.get("mostrador") or {})
+        if not facts:  # the system text as an API carries it: the dialogue state block
+            facts = facts_from_text(text_of(messages[0]))
     start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
     turn = Turn(facts=facts, human=text_of(messages[start]).strip() if start >= 0 else "")
     before = max(
