@@ -35,8 +35,9 @@ from agent.dialogue import facts_block
 from agent.models import BudgetExhausted, ainvoke_with_retries, is_retryable, model_name
 from agent.state import ConversationState
 from config.settings import BreakerSettings
-from tools import PENDING_HANDLERS, TOOLS
-from tools.cart import merge_orders, order_lines, propose_cart
+from tools import PENDING_HANDLERS, TOOLS, UNITS
+from tools.base import Tool
+from tools.cart import merge_orders, propose_cart
 from tools.context import ToolContext
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class Nodes:
             renewed = _stamped(renewed, ctx)
         return Command(goto=END, update={
             "pending": renewed,
+            "asked": _asked(renewed),
             "offer_fresh": renewed is not None,
             "messages": [AIMessage(text)],
             "replies": [_reply(text, ctx, buttons=renewed is not None)],
@@ -141,6 +143,7 @@ class Nodes:
         pending = _stamped(pending, ctx)
         return Command(goto=END, update={
             "pending": pending,
+            "asked": _asked(pending),
             "offer_fresh": pending is not None,
             "messages": [AIMessage(text)],
             "replies": [_reply(text, ctx, buttons=pending is not None)],
@@ -193,7 +196,13 @@ class Nodes:
             update, view = _merged(update, view, await self._run_tools(view, ctx))
             if view.get("offer_fresh") or view.get("handoff"):
                 break
-        return {**update, **respond(state, update, ctx)}
+        out = {**update, **respond(state, update, ctx)}
+        pending = out["pending"] if "pending" in out else state.get("pending")
+        if pending and not out.get("handoff"):  # an open order or meeting is restated: its yes/no is asked
+            out["asked"] = _asked(pending)
+        elif "asked" not in update:  # nothing asked this turn: the last question is answered or dropped
+            out["asked"] = None
+        return out
 
     async def _model_step(self, state: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         """One model call: the provider within the turn's budget and the breaker's leave, else the fallback."""
@@ -279,12 +288,12 @@ class Nodes:
         calls = list(getattr(last, "tool_calls", []) or [])
         for call in calls:
             name, call_id = call["name"], call["id"]
-            spec = TOOLS.get(name)
-            if spec is None or not ctx.config.tool_enabled(name):
+            unit = UNITS.get(name)
+            if unit is None or not ctx.config.tool_enabled(name):
                 data: dict[str, Any] = {"error": f"tool {name!r} is not available"}
             else:
                 try:
-                    outcome = await spec(call.get("args") or {}, ctx)
+                    outcome = await unit.spec(call.get("args") or {}, ctx)
                     data = outcome.data
                     if outcome.pending is not None:
                         # A product ordered while an order is open is one more line of it (or a new quantity).
@@ -296,9 +305,7 @@ class Nodes:
                         update["offer_fresh"] = merged is not None  # the whole order, offered again
                     if outcome.handoff is not None:
                         update["handoff"] = outcome.handoff
-                    focus = _focus_from(name, data, update.get("focus", state.get("focus")) or [])
-                    if focus is not None:
-                        update["focus"] = focus
+                    update.update(_dialogue(unit, data, update.get("focus", state.get("focus")) or []))
                 except Exception as exc:  # bad arguments or a tool bug: tell the model, keep going
                     log.warning("tool %s failed: %s", name, exc, extra={"conversation_id": ctx.conversation_id})
                     data = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
@@ -360,6 +367,13 @@ def respond(state: ConversationState, update: dict[str, Any], ctx: ToolContext) 
     return out
 
 
+def _asked(pending: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An open proposal asks for a yes or no."""
+    if not pending:
+        return None
+    return {"kind": "yes_no", "about": "meeting" if pending.get("kind") == "meeting" else "order"}
+
+
 def _stamped(pending: dict[str, Any] | None, ctx: ToolContext) -> dict[str, Any] | None:
     """A pending action with the time it was proposed (for `order_idle_hours`)."""
     return None if pending is None else {**pending, "proposed_at": ctx.now.isoformat()}
@@ -388,14 +402,14 @@ def _turn_text(messages: list[AnyMessage]) -> str:
     return ""
 
 
-def _focus_from(tool_name: str, data: dict[str, Any], focus: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """The products the customer now has in front of them, in the order shown (for "el segundo")."""
-    if tool_name == "search_products" and data.get("results"):
-        return [{"sku": r["sku"], "name": r["name"], "stock": r["stock"]} for r in data["results"][:5]]
-    if tool_name == "register_sale" and data.get("status") == "out_of_stock":
-        # What is offered instead: the others still in stock (as the reply lists them).
-        return [f for f in focus if f.get("sku") != data.get("sku") and int(f.get("stock", 1) or 0) > 0]
-    if tool_name == "register_sale" and data.get("status") == "proposed":
-        return [{"sku": line["sku"], "name": line["name"]} for line in order_lines(data["order"])]
-    return None
-
+def _dialogue(unit: Tool, data: dict[str, Any], focus: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a tool's result changes in the dialogue state: the products in focus, the question the
+    reply puts to the customer, the lead profile (each tool says so in its `Tool` unit)."""
+    out: dict[str, Any] = {}
+    if unit.focus is not None and (shown := unit.focus(data, focus)) is not None:
+        out["focus"] = shown
+    if unit.asks is not None:
+        out["asked"] = unit.asks(data)
+    if unit.profile is not None and (profile := unit.profile(data)) is not None:
+        out["lead"] = profile
+    return out

@@ -1,8 +1,9 @@
 """Graph state: compact on purpose.
 
 The messages table is the transcript; the checkpoint only holds a bounded
-window of recent messages plus the few facts the flow needs (the pending
-action awaiting confirmation, the products in focus, the language). That
+window of recent messages plus the dialogue's typed state (agent/dialogue.py:
+the order or meeting awaiting a yes, the products in focus, what the bot
+asked last, the lead profile) and the language. That
 keeps checkpoint size and turn latency flat however long a conversation
 gets.
 """
@@ -13,6 +14,8 @@ from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AnyMessage, RemoveMessage
 from langgraph.graph.message import REMOVE_ALL_MESSAGES, add_messages
+
+from agent.dialogue import Asked, FocusItem, LeadProfile, Pending
 
 HISTORY_LIMIT = 16
 
@@ -38,8 +41,11 @@ class ConversationState(TypedDict, total=False):
     # persistent, compact
     messages: Annotated[list[AnyMessage], bounded_messages]
     language: str
-    pending: dict[str, Any] | None
-    focus: list[dict[str, Any]]
+    # the dialogue (agent/dialogue.py): what every message is read against
+    pending: Pending | None  # the order or meeting awaiting the customer's explicit yes
+    focus: list[FocusItem]  # products in front of the customer, in the order shown
+    asked: Asked | None  # what the bot's last reply asked
+    lead: LeadProfile | None  # who the customer is, as far as they said
     # per turn (reset by the runtime's input at the start of every turn)
     inbound: dict[str, Any]
     offer_fresh: bool

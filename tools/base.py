@@ -1,4 +1,4 @@
-"""What a tool is: a plain async function with typed (pydantic) arguments.
+"""What a tool is: one self-contained unit (`Tool`) around a plain async function with typed arguments.
 
 The function's docstring is the description the model sees; its first
 argument is a pydantic model (the arguments the model may set) and its
@@ -13,9 +13,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from agent.offline.compose import Composer
+    from agent.offline.turn import ToolResult
 
 
 @dataclass
@@ -80,3 +84,31 @@ class PendingHandler:
     offer: Callable[[Any, dict[str, Any]], str]
     commit: Callable[[Any, dict[str, Any]], Awaitable[tuple[str, dict[str, Any] | None]]]
     decline: Callable[[Any, dict[str, Any]], str]
+
+
+Focus = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool, whole: adding a tool is its module's `Tool(...)` plus one line in `tools/__init__.py`.
+
+    - `spec`: the public function (name, description, argument schema, handler);
+    - `awaiting`: how what it proposes is offered, committed on a yes, or declined;
+    - `focus(data, focus)`: the products its result puts in front of the customer (None: unchanged);
+    - `asks(data)`: the question its result puts to the customer (`agent.dialogue.Asked`), so the
+      next message is read as the answer;
+    - `profile(data)`: what its result says about the customer (`agent.dialogue.LeadProfile`);
+    - `words(composer, result)`: the built-in model's skill, its result in the customer's words.
+    """
+
+    spec: ToolSpec
+    awaiting: PendingHandler | None = None
+    focus: Callable[[dict[str, Any], Focus], Focus | None] | None = None
+    asks: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    profile: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    words: Callable[[Composer, ToolResult], str] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from prompts import PromptStore
 from storage.insights import InsightRepo
-from tools.base import ToolOutcome, tool
+from tools.base import Tool, ToolOutcome, tool
 from tools.context import Services, ToolContext
 from tools.insights_offline import analyze_offline, default_prompts
 from tools.insights_schema import InsightData
@@ -138,3 +138,6 @@ __all__ = [
     "generate_insights",
     "guess_language",
 ]
+
+
+UNIT = Tool(generate_insights)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
-from tools.base import ToolOutcome, tool
+from tools.base import Tool, ToolOutcome, tool
 from tools.context import ToolContext
+
+if TYPE_CHECKING:
+    from agent.offline.compose import Composer
+    from agent.offline.turn import ToolResult
 
 
 class HandoffArgs(BaseModel):
@@ -25,3 +31,12 @@ async def handoff_to_human(args: HandoffArgs, ctx: ToolContext) -> ToolOutcome:
         ctx.conversation_id, status="human", needs_attention=True, attention_reason=reason
     )
     return ToolOutcome({"status": "handed_off"}, handoff=reason)
+
+
+def _words(c: Composer, result: ToolResult) -> str:
+    if (result.data or {}).get("status") != "handed_off":
+        return c.say.say("handoff_unavailable")
+    return c.say.handoff(complaint=c.u.intent == "complaint")
+
+
+UNIT = Tool(handoff_to_human, words=_words)

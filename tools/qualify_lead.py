@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
 
 from storage.leads import CONTACT_FIELDS, LeadRepo
-from tools.base import ToolOutcome, tool
+from tools.base import Tool, ToolOutcome, tool
 from tools.context import ToolContext
 from tools.text_signals import find_amounts, find_dates, fold
+
+if TYPE_CHECKING:
+    from agent.offline.compose import Composer
+    from agent.offline.turn import ToolResult
 
 
 class QualifyLeadArgs(BaseModel):
@@ -275,3 +280,23 @@ async def qualify_lead(args: QualifyLeadArgs, ctx: ToolContext) -> ToolOutcome:
             "missing": missing,
         }
     )
+
+
+def _asks(data: dict[str, Any]) -> dict[str, Any] | None:
+    """No way to reach the customer yet: the reply asks for it, and an email or phone next answers it."""
+    lead = data.get("lead") or {}
+    if data.get("qualified") or lead.get("email") or lead.get("phone"):
+        return None
+    return {"kind": "contact", "about": "lead", "missing": list(data.get("missing") or [])}
+
+
+def _profile(data: dict[str, Any]) -> dict[str, Any] | None:
+    lead = {k: v for k, v in (data.get("lead") or {}).items() if v}
+    return {**lead, "score": int(data.get("score") or 0), "qualified": bool(data.get("qualified"))}
+
+
+def _words(c: Composer, result: ToolResult) -> str:
+    return "\n".join(c.say.lead(result.data or {}, result.args, quote=c.u.intent == "quote"))
+
+
+UNIT = Tool(qualify_lead, asks=_asks, profile=_profile, words=_words)

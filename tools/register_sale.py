@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from tools.base import PendingHandler, ToolOutcome, tool
+from tools.base import Focus, PendingHandler, Tool, ToolOutcome, tool
+from tools.cart import order_lines
 from tools.context import ToolContext
 from tools.money import format_money
+
+if TYPE_CHECKING:
+    from agent.offline.compose import Composer
+    from agent.offline.turn import ToolResult
 
 
 class RegisterSaleArgs(BaseModel):
@@ -109,3 +114,29 @@ def decline(ctx: ToolContext, order: dict[str, Any]) -> str:
 
 
 SALE_HANDLER = PendingHandler(kind="sale", offer=offer, commit=commit, decline=decline)
+
+
+def _focus(data: dict[str, Any], focus: Focus) -> Focus | None:
+    if data.get("status") == "out_of_stock":
+        # What is offered instead: the others still in stock (as the reply lists them).
+        return [f for f in focus if f.get("sku") != data.get("sku") and int(f.get("stock", 1) or 0) > 0]
+    if data.get("status") == "proposed":
+        return [{"sku": line["sku"], "name": line["name"]} for line in order_lines(data["order"])]
+    return None
+
+
+def _asks(data: dict[str, Any]) -> dict[str, Any] | None:
+    if data.get("status") == "proposed":
+        return {"kind": "yes_no", "about": "order"}
+    if data.get("status") == "out_of_stock":
+        return {"kind": "choice", "about": str(data.get("sku") or "")}
+    return None
+
+
+def _words(c: Composer, result: ToolResult) -> str:
+    search = c.turn.latest("search_products")
+    alternatives = list((search.data or {}).get("results") or []) if search else []
+    return c.say.sale(result.data or {}, result.args, alternatives)
+
+
+UNIT = Tool(register_sale, awaiting=SALE_HANDLER, focus=_focus, asks=_asks, words=_words)

@@ -17,17 +17,21 @@ prompts/meeting.<lang>.yaml (tools/meeting_text.py).
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools.base import PendingHandler, ToolOutcome, tool
+from tools.base import PendingHandler, Tool, ToolOutcome, tool
 from tools.calendars.base import CalendarError
 from tools.context import ToolContext
 from tools.meeting_availability import availability
 from tools.meeting_commit import commit
 from tools.meeting_propose import propose, propose_cancel
 from tools.meeting_text import decline, offer, say
+
+if TYPE_CHECKING:
+    from agent.offline.compose import Composer
+    from agent.offline.turn import ToolResult
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +80,20 @@ async def schedule_meeting(args: ScheduleMeetingArgs, ctx: ToolContext) -> ToolO
 
 
 MEETING_HANDLER = PendingHandler(kind="meeting", offer=offer, commit=commit, decline=decline)
+
+
+def _asks(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A proposal awaits a yes; a slot that is not free, or none given, asks for a day and time."""
+    status = data.get("status")
+    if status in ("proposed", "confirm_cancel"):
+        return {"kind": "yes_no", "about": "meeting"}
+    if status in ("need_time", "busy", "outside_hours", "available"):
+        return {"kind": "day_time", "about": "meeting"}
+    return None
+
+
+def _words(c: Composer, result: ToolResult) -> str:
+    return c.say.meeting(result.data or {})
+
+
+UNIT = Tool(schedule_meeting, awaiting=MEETING_HANDLER, asks=_asks, words=_words)

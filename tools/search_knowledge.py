@@ -7,10 +7,16 @@ when no passage clears the index's relevance floor the tool says so
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
-from tools.base import ToolOutcome, tool
+from tools.base import Tool, ToolOutcome, tool
 from tools.context import ToolContext
+
+if TYPE_CHECKING:
+    from agent.offline.compose import Composer
+    from agent.offline.turn import ToolResult
 
 ANSWER_CHARS = 500
 
@@ -62,3 +68,13 @@ def section_title(source: str) -> str:
     if " › " not in source:
         title = title.rsplit(".", 1)[0].replace("-", " ").replace("_", " ").strip().capitalize()
     return title
+
+
+def _words(c: Composer, result: ToolResult) -> str:
+    """Opening hours in general come from the business config (the same hours the model and the
+    meeting tool use); a question about a day or a holiday goes to the documents."""
+    hours = c.say.hours() if c.u.asks_hours else None
+    return hours or c.say.knowledge(result.data or {}, offer="handoff_to_human" in c.tools)
+
+
+UNIT = Tool(search_knowledge, words=_words)

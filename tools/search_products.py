@@ -8,11 +8,17 @@ the model never quotes a stale price.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from tools.base import ToolOutcome, tool
+from agent.offline import matching
+from tools.base import Focus, Tool, ToolOutcome, tool
 from tools.context import ToolContext
+
+if TYPE_CHECKING:
+    from agent.offline.compose import Composer
+    from agent.offline.turn import ToolResult
 
 DESCRIPTION_CHARS = 160
 
@@ -66,3 +72,35 @@ async def search_products(args: SearchProductsArgs, ctx: ToolContext) -> ToolOut
             }
         )
     return ToolOutcome(data={"query": query, "results": results})
+
+
+def _focus(data: dict[str, Any], focus: Focus) -> Focus | None:
+    """The products the customer now has in front of them, in the order shown (for "el segundo")."""
+    if not data.get("results"):
+        return None
+    return [{"sku": r["sku"], "name": r["name"], "stock": r["stock"], "price": r["price"]}
+            for r in data["results"][:5]]
+
+
+def _asks(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Products listed: which one (the customer may answer "el segundo", "el de 1/2", "el más barato")."""
+    shown = [str(r["sku"]) for r in (data.get("results") or [])[:5]]
+    return {"kind": "choice", "about": str(data.get("query") or ""), "options": shown} if shown else None
+
+
+def _words(c: Composer, result: ToolResult) -> str:
+    say, u, data = c.say, c.u, result.data or {}
+    results = list(data.get("results") or [])
+    query = str(result.args.get("query") or data.get("query") or u.query)
+    if not results and not u.cued and u.intent in ("product_query", "fallback"):
+        # Some words that named nothing ("quedo atento", "transfiero"): not a product request,
+        # so never a "not in the catalog" reply.
+        return say.say("fallback", vary=True)
+    if u.intent == "quote":
+        if not results:
+            return say.say("products_none", query=query)
+        return "\n".join([say.say("quote_intro"), say.product_list(results), say.say("quote_next")])
+    return say.products(query, results, matching.top_matches(query, results), u.asks_price, u.asks_stock)
+
+
+UNIT = Tool(search_products, focus=_focus, asks=_asks, words=_words)

@@ -17,6 +17,7 @@ from agent.offline.nlu import Understanding
 from agent.offline.render import Renderer
 from agent.offline.steps import Step, call
 from agent.offline.turn import ToolResult, Turn
+from tools import UNITS
 
 MAX_ROUNDS = 3  # tool rounds per customer message before the model must answer in words
 BUYING = ("purchase", "quantity_change")
@@ -134,35 +135,5 @@ class Composer:
         data = result.data
         if set(data) == {"error"}:  # the graph's shape for a failed or disabled tool
             return say.say("complaint_no_handoff" if result.name == "handoff_to_human" else "tool_error")
-        if result.name == "search_products":
-            results = list(data.get("results") or [])
-            query = str(result.args.get("query") or data.get("query") or self.u.query)
-            if not results and not self.u.cued and self.u.intent in ("product_query", "fallback"):
-                # Some words that named nothing ("quedo atento", "transfiero"): not a product request,
-                # so never a "not in the catalog" reply.
-                return say.say("fallback", vary=True)
-            if self.u.intent == "quote":
-                if not results:
-                    return say.say("products_none", query=query)
-                return "\n".join([say.say("quote_intro"), say.product_list(results), say.say("quote_next")])
-            return say.products(
-                query, results, matching.top_matches(query, results), self.u.asks_price, self.u.asks_stock
-            )
-        if result.name == "register_sale":
-            search = self.turn.latest("search_products")
-            alternatives = list((search.data or {}).get("results") or []) if search else []
-            return say.sale(data, result.args, alternatives)
-        if result.name == "search_knowledge":
-            # Opening hours in general come from the business config (the same hours the model and
-            # the meeting tool use); a question about a day or a holiday goes to the documents.
-            hours = say.hours() if self.u.asks_hours else None
-            return hours or say.knowledge(data, offer="handoff_to_human" in self.tools)
-        if result.name == "schedule_meeting":
-            return say.meeting(data)
-        if result.name == "qualify_lead":
-            return "\n".join(say.lead(data, result.args, quote=self.u.intent == "quote"))
-        if result.name == "handoff_to_human":
-            if data.get("status") != "handed_off":
-                return say.say("handoff_unavailable")
-            return say.handoff(complaint=self.u.intent == "complaint")
-        return ""
+        unit = UNITS.get(result.name)
+        return unit.words(self, result) if unit is not None and unit.words is not None else ""
