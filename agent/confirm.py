@@ -32,6 +32,8 @@ _REDIRECT = frozenset(
     prefiero quiero quisiera mandame dame pasame traeme cambia cambialo cambiar cambiame sean solo
     agrega agregame sumale sacale make want instead rather change only just switch
     another tenes tienen tenian have cuanto precio how what que cual which donde where cuando when
+    mejor swap replace reemplaza reemplazalo primero primera segundo segunda tercero tercera cuarto cuarta ultimo
+    ultima first second third fourth last one
     """.split()
 )
 _OTHER = frozenset({"otro", "otra", "otros", "otras", "other"})  # "no, el otro" asks for another product

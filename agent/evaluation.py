@@ -411,8 +411,9 @@ def _lead_field_matches(field: str, expected: str, actual: str | None) -> bool:
         return False
     if field == "email":
         return expected.strip().casefold() == actual.strip().casefold()
-    if field == "phone":
-        return "".join(c for c in expected if c.isdigit()) == "".join(c for c in actual if c.isdigit())
+    if field == "phone":  # by digits; the stored E.164 form may add the country code (and AR's mobile 9)
+        want, got = ("".join(c for c in value if c.isdigit()) for value in (expected, actual))
+        return bool(want) and (want == got or (len(want) >= 8 and got.endswith(want)))
     return _fold(expected.strip()) in _fold(actual)
 
 

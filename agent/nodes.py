@@ -341,6 +341,9 @@ def respond(state: ConversationState, update: dict[str, Any], ctx: ToolContext) 
     notice = state.get("notice")
     if pending and offer_fresh:
         text = PENDING_HANDLERS[pending["kind"]].offer(ctx, pending)
+        side = _side_answer(update.get("messages", []))
+        if side:
+            text = f"{side}\n\n{text}"
         if notice:
             text = f"{notice}\n\n{text}"
         return {"messages": [*update.get("messages", []), AIMessage(text)], "replies": [_reply(text, ctx, buttons=True)]}
@@ -358,7 +361,8 @@ def respond(state: ConversationState, update: dict[str, Any], ctx: ToolContext) 
         if handoff_text not in text:
             text = f"{text}\n\n{handoff_text}" if text else handoff_text
     if pending and not handoff:  # still open: restate it after the answer
-        reminder = ctx.prompts.text("messages.still_open", ctx.language,
+        key = "messages.still_open_meeting" if pending.get("kind") == "meeting" else "messages.still_open"
+        reminder = ctx.prompts.text(key, ctx.language,
                                     offer=PENDING_HANDLERS[pending["kind"]].offer(ctx, pending))
         out["replies"] = [_reply(f"{text}\n\n{reminder}", ctx, buttons=True)]
         return out
@@ -388,6 +392,16 @@ def _lapsed(pending: dict[str, Any], ctx: ToolContext) -> bool:
     except (TypeError, ValueError):
         return False
     return age > timedelta(hours=ctx.config.order_idle_hours)
+
+
+def _side_answer(messages: list[AnyMessage]) -> str:
+    """What the model said this turn beside a fresh offer, when it answered a question from the
+    owner's documents too ("¿hacen envíos a Rosario?" asked with the order). The offer itself is
+    always ours; other words of the model beside it are not shown."""
+    asked_documents = any(
+        call["name"] == "search_knowledge" for m in messages if isinstance(m, AIMessage) for call in m.tool_calls
+    )
+    return _turn_text(messages) if asked_documents else ""
 
 
 def _turn_text(messages: list[AnyMessage]) -> str:

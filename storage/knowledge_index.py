@@ -46,6 +46,25 @@ _K1, _B = 1.2, 0.75
 W_BM25, W_COVERAGE, W_HEADING, W_VECTOR = 0.45, 0.25, 0.15, 0.15
 
 
+_ABBREVIATION = re.compile(
+    r"\b(?:[A-Z]|av|avda|dr|dra|sr|sra|srta|ing|lic|arq|st|mr|mrs|ms|no|nº|n°|nro|tel|int|dto|depto|gral|pje|bv|blvd|"
+    r"esq|km|ej|p|pág|aprox|etc|approx|vs)\.$", re.IGNORECASE)
+
+
+def _sentences(text: str) -> list[str]:
+    """`text` cut into sentences, not after an abbreviation ("Av. Warnes", "Dr.", "p. ej.", "N°.")."""
+    out: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+|\n\s*\n", text):
+        piece = " ".join(piece.split())
+        if not piece:
+            continue
+        if out and _ABBREVIATION.search(out[-1]) and not out[-1].endswith(("!", "?")):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
 @dataclass(frozen=True)
 class Passage:
     source: str  # "horarios.md › Domingos"
@@ -467,23 +486,25 @@ class KnowledgeIndex:
         )
         return [Passage(chunk.source, chunk.text, round(score, 3)) for score, chunk in ranked[:k]]
 
-    def excerpt(self, text: str, question: str, max_chars: int = 500) -> str:
-        """The sentences of `text` most relevant to `question`, in order, within ~max_chars."""
+    def excerpt(self, text: str, question: str, max_chars: int = 500, sentences: int | None = None) -> str:
+        """The sentences of `text` most relevant to `question`, in order, within ~max_chars; at most
+        `sentences` of them (the best one, and the next ones only if they share the question's words)."""
         text = text.strip()
-        if len(text) <= max_chars:
+        if len(text) <= max_chars and sentences is None:
             return text
         wanted = {t for g in self._groups(question, self._lexicon, self._corpus) for t in g.terms}
-        sentences = [s for s in re.split(r"(?<=[.!?:])\s+|\n\n", text) if s.strip()]
-        scored = sorted(
-            range(len(sentences)),
-            key=lambda i: (-len(wanted & set(_terms(sentences[i]))), i),
-        )
+        parts = _sentences(text)
+        parts = [p for p in parts if not p.startswith("#")] or parts
+        overlap = [len(wanted & set(_terms(p))) for p in parts]
+        scored = sorted(range(len(parts)), key=lambda i: (-overlap[i], i))
+        if sentences is not None:
+            scored = scored[:1] + [i for i in scored[1:sentences] if overlap[i] > 0]
         chosen: list[int] = []
         size = 0
         for i in scored:
-            if size + len(sentences[i]) + 1 > max_chars and chosen:
+            if size + len(parts[i]) + 1 > max_chars and chosen:
                 continue
             chosen.append(i)
-            size += len(sentences[i]) + 1
-        out = " ".join(sentences[i].strip() for i in sorted(chosen))
+            size += len(parts[i]) + 1
+        out = " ".join(parts[i].strip() for i in sorted(chosen))
         return out if len(out) <= max_chars else out[: max_chars - 1].rstrip() + "…"

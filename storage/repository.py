@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -57,7 +57,7 @@ _PRODUCT_COLUMNS = [PRODUCTS.c[k] for k in ProductRow.__dataclass_fields__]
 
 @dataclass(frozen=True)
 class CommitResult:
-    status: str  # committed | already | insufficient | missing
+    status: str  # committed | already | insufficient | repriced | missing
     sale: Sale | None = None
     available: int = 0
     sales: tuple[Sale, ...] = ()  # every line of a multi-line order
@@ -143,12 +143,15 @@ class SaleRepo:
         self.business_id = business_id
 
     async def commit_order(
-        self, *, order_id: str, sku: str, quantity: int, conversation_id: int | None, currency: str
+        self, *, order_id: str, sku: str, quantity: int, conversation_id: int | None, currency: str,
+        unit_price: Decimal | None = None,
     ) -> CommitResult:
         """Decrement stock only if enough remains and insert the sale, atomically.
 
         Idempotent by `order_id`: committing the same order twice returns
-        the first sale. The price is the database's at commit time.
+        the first sale. The price is the database's at commit time; with
+        `unit_price` (the price the customer said yes to) a different price
+        commits nothing ("repriced"), so the customer is asked again.
         """
         async with self.db.transaction() as s:
             prior = (await s.execute(select(Sale).where(Sale.order_id == order_id))).scalar_one_or_none()
@@ -159,6 +162,8 @@ class SaleRepo:
             ).scalar_one_or_none()
             if product is None:
                 return CommitResult("missing")
+            if unit_price is not None and Decimal(product.price) != Decimal(unit_price):
+                return CommitResult("repriced", available=product.stock, sku=sku)
             result = await s.execute(
                 update(Product)
                 .where(Product.id == product.id, Product.stock >= quantity)
@@ -191,12 +196,14 @@ class SaleRepo:
             return CommitResult("committed", sale)
 
     async def commit_lines(self, *, order_id: str, lines: Sequence[tuple[str, int]], conversation_id: int | None,
-                           currency: str) -> CommitResult:
+                           currency: str, prices: Mapping[str, Decimal] | None = None) -> CommitResult:
         """Commit an order of several lines in one transaction: every line or none.
 
         Each line is a sale row with order id `<order_id>-<n>`; committing the
         same order again returns the first commit's sales. Stock is
-        decremented only where enough remains, prices are the database's.
+        decremented only where enough remains, prices are the database's; a
+        line whose price is no longer the one in `prices` (what the customer
+        said yes to) commits nothing ("repriced").
         """
         ids = [f"{order_id}-{n}" for n in range(1, len(lines) + 1)]
         try:
@@ -210,6 +217,8 @@ class SaleRepo:
                         Product.business_id == self.business_id, Product.sku == sku))).scalar_one_or_none()
                     if product is None:
                         raise _LineFailed(CommitResult("missing", sku=sku))
+                    if prices and sku in prices and Decimal(product.price) != Decimal(prices[sku]):
+                        raise _LineFailed(CommitResult("repriced", available=product.stock, sku=sku))
                     done = await s.execute(
                         update(Product).where(Product.id == product.id, Product.stock >= quantity)
                         .values(stock=Product.stock - quantity, updated_at=utcnow())

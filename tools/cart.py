@@ -83,7 +83,8 @@ def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) ->
 def _as_order(lines: list[dict[str, Any]], currency: str) -> dict[str, Any]:
     """A new order of these lines: a plain sale for one, a cart for several."""
     if len(lines) == 1:
-        return {**lines[0], "kind": "sale", "order_id": uuid.uuid4().hex, "currency": currency}
+        line = lines[0]
+        return {**line, "kind": "sale", "order_id": uuid.uuid4().hex, "currency": currency, "total": line["total"]}
     return {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": currency,
             "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": []}
 
@@ -108,6 +109,7 @@ async def commit(ctx: ToolContext, order: dict[str, Any]) -> tuple[str, dict[str
     result = await ctx.repos.sales.commit_lines(
         order_id=order["order_id"], lines=[(line["sku"], line["quantity"]) for line in order["lines"]],
         conversation_id=ctx.conversation_id, currency=order["currency"],
+        prices={line["sku"]: Decimal(line["unit_price"]) for line in order["lines"]},
     )
     if result.status in ("committed", "already"):
         total = sum((s.total for s in result.sales), Decimal(0))
@@ -115,8 +117,42 @@ async def commit(ctx: ToolContext, order: dict[str, Any]) -> tuple[str, dict[str
         return ctx.prompts.text("messages.cart.committed", ctx.language, order_ref=f"#{result.sales[0].id}",
                                 lines=_lines(ctx, done), total=format_money(total, order["currency"],
                                                                             ctx.language)), None
-    name = next((line["name"] for line in order["lines"] if line["sku"] == result.sku), result.sku or "")
-    return ctx.prompts.text("messages.cart.stock_changed", ctx.language, name=name, available=result.available), None
+    return await renew(ctx, order)
+
+
+async def renew(ctx: ToolContext, order: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """The price or stock of the order changed since the customer saw it: nothing was sold; the
+    order with today's figures (each line clamped to stock, sold-out lines out) is asked again."""
+    lines = order_lines(order)
+    products = await ctx.repos.products.get_many([line["sku"] for line in lines])
+    lang, currency = ctx.language, order["currency"]
+    renewed, notes = [], []
+    for line in lines:
+        product = products.get(line["sku"])
+        if product is None or product.stock <= 0:
+            notes.append(ctx.prompts.text("messages.cart.sold_out", lang, name=line["name"]))
+            continue
+        wanted = int(line.get("requested") or line["quantity"])
+        quantity = min(wanted, product.stock, ctx.config.max_order_quantity)
+        if Decimal(line["unit_price"]) != product.price:
+            notes.append(ctx.prompts.text("messages.order_repriced", lang, name=product.name,
+                                          before=format_money(line["unit_price"], currency, lang),
+                                          now=format_money(product.price, currency, lang)))
+        if quantity < int(line["quantity"]):
+            notes.append(ctx.prompts.text("messages.cart.clamped", lang, name=product.name, requested=wanted,
+                                          quantity=quantity))
+        renewed.append({"sku": product.sku, "name": product.name, "quantity": quantity, "requested": wanted,
+                        "unit_price": str(product.price), "total": str(product.price * quantity),
+                        "stock": product.stock})
+    head = ctx.prompts.text("messages.order_changed", lang)
+    if not renewed:
+        return "\n".join([head, *notes, ctx.prompts.text("messages.cart.empty", lang)]), None
+    again = _as_order(renewed, currency)
+    cart = again if again["kind"] == "cart" else {"kind": "cart", "lines": renewed, "currency": currency,
+                                                  "total": again["total"], "notes": []}
+    text = ctx.prompts.text("messages.cart.offer", lang, lines=_lines(ctx, cart),
+                            total=format_money(cart["total"], currency, lang))
+    return "\n".join([head, *notes, text]), again
 
 
 def decline(ctx: ToolContext, order: dict[str, Any]) -> str:

@@ -43,8 +43,10 @@ async def propose(
     existing: Appointment | None = None
     if action == "reschedule":
         existing = await appointments(ctx).active_for_conversation(ctx.conversation_id, now=ctx.now)
-        if existing is None:
+        if existing is None and not when_text:
             return ToolOutcome({"status": "nothing_to_reschedule", "say": say(ctx, "nothing_to_reschedule")})
+        # Nothing booked to move, but a time asked for ("¿puedo pasar el jueves a las 10?"): a booking.
+        action = action if existing is not None else "book"
 
     when = await read_request_when(ctx, when_text)
     if when is None or when.time is None:

@@ -216,15 +216,24 @@ def normalize_email(value: str) -> str:
     return validate_email(value.strip(), check_deliverability=False).normalized
 
 
+# Where a number written without its country code is tried after the business's own country: the
+# customers of a shop in one Latin American country often write from (or with a phone of) a neighbour.
+NEIGHBOUR_REGIONS = ("AR", "CO", "MX", "CL", "PE", "UY", "PY", "BO", "EC", "VE", "ES", "US")
+
+
 def normalize_phone(value: str, region: str) -> str:
-    """E.164 ("+5491145678901"), or ValueError if it is not a valid number for `region`."""
-    try:
-        number = phonenumbers.parse(value, region.upper())
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {exc}") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"not a valid phone number for {region.upper()}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """E.164 ("+5491145678901"), or ValueError if it is a valid number neither for `region` nor, written
+    without a country code, for a neighbouring country (a Colombian mobile sent to an Argentine shop)."""
+    for candidate in dict.fromkeys([region.upper(), *NEIGHBOUR_REGIONS]):
+        try:
+            number = phonenumbers.parse(value, candidate)
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError(f"not a phone number: {exc}") from exc
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if value.strip().startswith("+"):
+            break  # the country code was given: no other reading
+    raise ValueError(f"not a valid phone number for {region.upper()}")
 
 
 @tool

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from tools.base import Focus, PendingHandler, Tool, ToolOutcome, tool
-from tools.cart import order_lines
+from tools.cart import order_lines, renew
 from tools.context import ToolContext
 from tools.money import format_money
 
@@ -90,22 +90,15 @@ async def commit(ctx: ToolContext, order: dict[str, Any]) -> tuple[str, dict[str
         quantity=order["quantity"],
         conversation_id=ctx.conversation_id,
         currency=order["currency"],
+        unit_price=Decimal(order["unit_price"]),
     )
     if result.status in ("committed", "already"):
         sale = result.sale
         assert sale is not None
         done = {**order, "quantity": sale.quantity, "unit_price": str(sale.unit_price), "total": str(sale.total)}
         return ctx.prompts.text("messages.sale.committed", ctx.language, **_values(ctx, done, order_ref=f"#{sale.id}")), None
-    if result.status == "insufficient" and result.available > 0:
-        price = Decimal(order["unit_price"])
-        renewed = {
-            **order,
-            "order_id": uuid.uuid4().hex,
-            "quantity": result.available,
-            "total": str(price * result.available),
-            "stock": result.available,
-        }
-        return ctx.prompts.text("messages.sale.stock_changed", ctx.language, **_values(ctx, renewed)), renewed
+    if result.status in ("insufficient", "repriced"):  # changed since the customer saw it: asked again
+        return await renew(ctx, order)
     return ctx.prompts.text("messages.sale.sold_out", ctx.language, **_values(ctx, order)), None
 
 
@@ -121,7 +114,10 @@ def _focus(data: dict[str, Any], focus: Focus) -> Focus | None:
         # What is offered instead: the others still in stock (as the reply lists them).
         return [f for f in focus if f.get("sku") != data.get("sku") and int(f.get("stock", 1) or 0) > 0]
     if data.get("status") == "proposed":
-        return [{"sku": line["sku"], "name": line["name"]} for line in order_lines(data["order"])]
+        lines = order_lines(data["order"])
+        if focus and all(any(f.get("sku") == line["sku"] for f in focus) for line in lines):
+            return None  # picked from the list shown: it stays in front ("mejor el segundo")
+        return [{"sku": line["sku"], "name": line["name"]} for line in lines]
     return None
 
 

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from agent.offline.compose import Composer
     from agent.offline.turn import ToolResult
 
-ANSWER_CHARS = 500
+ANSWER_CHARS = 400
+ANSWER_SENTENCES = 2  # the sentence or two that answer the question, not the whole section
 
 
 class SearchKnowledgeArgs(BaseModel):
@@ -50,7 +51,7 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
     return ToolOutcome(
         data={
             "found": True,
-            "answer": index.excerpt(best.text, args.question, ANSWER_CHARS),
+            "answer": index.excerpt(best.text, args.question, ANSWER_CHARS, sentences=ANSWER_SENTENCES),
             "source": best.source,
             "section": section_title(best.source),
             "passages": [{"source": p.source, "text": p.text, "score": p.score} for p in passages],

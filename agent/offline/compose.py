@@ -15,7 +15,7 @@ from __future__ import annotations
 from agent.offline import matching
 from agent.offline.nlu import Understanding
 from agent.offline.render import Renderer
-from agent.offline.steps import Step, call
+from agent.offline.steps import Step, call, swap_calls
 from agent.offline.turn import ToolResult, Turn
 from tools import UNITS
 
@@ -33,12 +33,40 @@ class Composer:
         self.tools = tools
 
     def step(self) -> Step:
-        """The reply (or the register_sale that completes a purchase) once tools answered."""
+        """The reply (or the register_sale that completes a purchase) once tools answered; a side
+        question asked with the request ("quiero 2 martillos, ¿hacen envíos a Rosario?") answered too."""
+        step = self._step()
+        side = self._side_answer()
+        if not side:
+            return step
+        if step.calls:  # said with the calls: the graph puts it before the offer
+            return Step(side, step.calls)
+        return step if side in step.text else Step(f"{step.text}\n\n{side}")
+
+    def _side_answer(self) -> str:
+        if self.u.intent in ("question", "knowledge"):
+            return ""
+        knowledge = self.turn.latest("search_knowledge")
+        data = knowledge.data if knowledge else None
+        if not data or not data.get("found"):
+            return ""
+        return self.say.knowledge(data)
+
+    def _step(self) -> Step:
         turn, u = self.turn, self.u
         several = self._several()
         if several is not None:
             return several
         search = turn.latest("search_products")
+        if u.intent == "swap" and u.swap and search in turn.last_round and search.data is not None:
+            results = list(search.data.get("results") or [])
+            chosen = matching.choose(str(search.args.get("query") or u.query), results)
+            old, quantity = u.swap
+            if chosen and str(chosen["sku"]) != old:
+                return Step(calls=swap_calls(old, chosen, quantity))
+            if results:
+                return Step(self._prefix(self.say.ask_which(str(search.args.get("query") or u.query), results,
+                                                           quantity)))
         if (
             u.intent in BUYING
             and search in turn.last_round

@@ -30,7 +30,8 @@ _NAME_INTRO = re.compile(
 _COMPANY_INTRO = re.compile(
     r"\b(?:de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|del|en la|en el|from|at|"
     r"at the|with|company|i work (?:at|for)|we are|somos|dueñ[oa] de|own|i own a [\w ]{0,30}?,|"
-    r"(?:mantenimiento|compras|obra|obras|trabajo|trabajamos) en)\s+",
+    r"(?:mantenimiento|compras|obra|obras|trabajo|trabajamos) en|administro|administramos|represento|"
+    r"representamos|gerencio|dirijo|i manage|i run|we run)\s+(?:(?:el|la|los|las|the|una|un|a)\s+)?",
     re.IGNORECASE,
 )
 _AUTHORITY = re.compile(

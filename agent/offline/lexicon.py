@@ -289,7 +289,7 @@ MEETING_ACTIONS: dict[str, re.Pattern[str]] = {
     ),
     "reschedule": re.compile(
         r"\b(reprogramar|reprogramame|reprograma|reagendar|reagenda|mover|move|moverla|movela|movamos|pasar la|"
-        r"pasarla|pasala|pasar el|pasarlo|pasalo|pasemos|postergar|posponer|adelantar|atrasar|reschedule|change|"
+        r"pasarla|pasala|pasar el (?:turno|horario|encuentro)|pasarlo|pasalo|pasemos|postergar|posponer|adelantar|atrasar|reschedule|change|"
         r"cambiar|cambia|cambiala|cambialo|cambiemos|push|pasar al|pasar para|pasarla al)\b"
     ),
     "availability": re.compile(

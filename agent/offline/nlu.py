@@ -34,7 +34,7 @@ from agent.offline.lexicon import (
 )
 from agent.offline.numbers import Quantity, find_quantities, word_number
 from agent.offline.text import Token, close_to, collapse, tokenize
-from agent.offline.when import TimePhrase, find_time
+from agent.offline.when import DAY_WORDS, TimePhrase, find_time
 from prompts import PromptStore
 
 INTENTS = (
@@ -76,6 +76,7 @@ class Understanding:
     greeted: bool = False
     about_business: bool = False  # names something about the business itself ("dueño", "loyalty program")
     scores: dict[str, float] = field(default_factory=dict)
+    swap: tuple[str, int] | None = None  # the open order's line (sku, quantity) another product replaces
 
 
 def _correct(tokens: list[Token]) -> list[Token]:
@@ -83,7 +84,7 @@ def _correct(tokens: list[Token]) -> list[Token]:
     out = []
     for token in tokens:
         fixed = None
-        if token.norm not in _COMMON and token.norm not in VOCABULARY:
+        if token.norm not in _COMMON and token.norm not in VOCABULARY and token.norm not in DAY_WORDS:
             squeezed = collapse(token.norm)
             fixed = squeezed if squeezed in VOCABULARY else _keyword_typo(token.norm)
         out.append(Token(token.raw, fixed, token.start, token.end) if fixed else token)
@@ -317,8 +318,24 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
             first, _, rest = query.partition(" ")
             if quantity is None and rest and (first.isdigit() or word_number(first.lower()) is not None):
                 quantity, query = int(first) if first.isdigit() else word_number(first.lower()), rest  # "2 kilos de clavos"
+            words = [w for w in query.lower().split() if not w.isdigit()]
+            if items and words and all(w in _UNITS for w in words):
+                # "…, los de 16 oz", "the 12 W ones": a size of the product before, not another product
+                previous, count = items[-1]
+                items[-1] = (f"{previous} {part_size(part)}".strip(), count)
+                continue
             items.append((query, quantity))
     return items if len(items) >= 2 else []
+
+
+_UNITS = frozenset("oz w watts mm cm m mts metros l lt lts litros kg kilos g gr v volts pulgadas pulg in inch inches "
+                   "ones one los las de the el la".split())
+
+
+def part_size(part: str) -> str:
+    """The measure named in a part ("los de 16 oz" -> "16 oz")."""
+    found = re.search(r"\d+(?:[.,]\d+)?\s*[a-zA-Z\"]{0,8}", part)
+    return found.group().strip() if found else ""
 
 
 def _query(text: str, content: list[Token]) -> str:

@@ -14,19 +14,50 @@ from typing import Any
 from agent.language import detect_language
 from agent.offline.compose import BUYING, Composer
 from agent.offline.nlu import Understanding, understand
+from agent.offline.numbers import word_number
 from agent.offline.render import Renderer
-from agent.offline.steps import Step, call
-from agent.offline.text import fold
+from agent.offline.steps import Step, call, swap_calls
+from agent.offline.text import fold, tokenize
 from agent.offline.turn import Turn
+from agent.offline.when import find_time
 from prompts import PromptStore
 
 _ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas|el|la|los|las)|and (?:a|an|the))\b",
                    re.IGNORECASE)
 _REMOVE = re.compile(r"\b(?:saca\w*|quita\w*|elimina\w*|borra\w*|remove|take (?:off|out)|drop|sin (?:el|la|los|las)|"
                      r"ya no (?:quiero|necesito))\b")
+_SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*|en (?:vez|lugar) de|mejor (?:el|la|los|las|un|una|unos|unas)|"
+                   r"prefiero|instead|swap|replace|rather|switch)\b")
+_SWAP_WORDS = re.compile(r"^(?:cambi\w*|reemplaz\w*|swap|replace|instead|rather|switch|mejor|prefiero|actually|"
+                         r"it|for|por|vez|lugar|one|ones)$")
+_ATTRIBUTE = re.compile(r"\b(?:(?:el|la|los|las|uno|una) de|the \w+(?: \w+)? ones?)\b")
+
+
+_COUNT_FILLER = frozenset({"unidades", "unidad", "u", "uds", "units", "pcs", "pieces", "nomas", "porfa", "please",
+                           "por", "favor", "solo", "only", "just"})
+
+
 def _words(text: str) -> set[str]:
     """The folded words of three letters or more (what names a product line)."""
     return {w for w in re.findall(r"\w+", fold(text)) if len(w) >= 3}
+
+
+_CLAUSES = re.compile(r"[?¿!¡;.\n]+|,\s*|\s+(?:y|and|e)\s+(?=(?:\w+\s+){0,2}\w*\s*\??)")
+
+
+def side_question(text: str, prompts: PromptStore, lang: str) -> str:
+    """The clause of a two-request message that asks about the business (delivery, payment, hours…),
+    when another clause is the request itself; "" when there is none."""
+    if "?" not in text and not re.search(r"\b(?:hacen|tienen|aceptan|do you|can i|how)\b", fold(text)):
+        return ""
+    clauses = [c.strip() for c in _CLAUSES.split(text) if c and len(c.strip()) > 3]
+    if len(clauses) < 2:
+        return ""
+    for clause in clauses:
+        reading = understand(clause, prompts, lang)
+        if reading.intent in ("knowledge", "question") and (reading.about_business or reading.intent == "knowledge"):
+            return clause
+    return ""
 
 
 _LEAD_FIELDS = ("name", "email", "phone", "company", "need", "budget", "timeline", "authority")
@@ -42,14 +73,17 @@ class Planner:
         self._removed_sku = ""
         default = str(turn.facts.get("language") or "es")
         lang = detect_language(turn.human, default) if turn.human else default
+        self.prompts = prompts
         self.u: Understanding = understand(turn.human, prompts, lang)
         self.u.lang = lang
         self.say = Renderer(prompts, lang, turn.facts)
+        self._answer_to_asked()
         self._follow_up(prompts, lang)
         self._accept_offer()
         self._contact_and_order()
         self._add_to_open_order()
         self._remove_from_open_order()
+        self._swap_in_open_order()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -65,6 +99,23 @@ class Planner:
         if before.intent in BUYING and "search_products" in turn.previous_tools:
             u.intent = "purchase"
             u.quantity = u.quantity or before.quantity
+
+    def _answer_to_asked(self) -> None:
+        """A bare count answers our question: "8" after one product was shown ("¿cuántas querés?"),
+        or after the order was offered (a new quantity for its only line)."""
+        u, turn = self.u, self.turn
+        asked = turn.facts.get("asked") or {}
+        if u.intent not in ("fallback", "product_query", "confirm") or not isinstance(asked, dict):
+            return
+        words = [w for w in fold(u.text).strip(" .!¡¿?").split() if w not in _COUNT_FILLER]
+        count = word_number(words[0]) if len(words) == 1 else None
+        if not count or count > 100000:
+            return
+        lines = (turn.pending or {}).get("lines") or ([turn.pending] if turn.pending else [])
+        one_shown = asked.get("kind") in ("choice", "quantity") and len(asked.get("options") or []) == 1
+        one_line = asked.get("kind") == "yes_no" and asked.get("about") == "order" and len(lines) == 1
+        if one_shown or one_line:
+            u.intent, u.quantity, u.query = "purchase", count, ""
 
     def _contact_and_order(self) -> None:
         """Two requests in one message: contact data and an order ("soy Pedro, pedro@x.com, quiero 2
@@ -98,6 +149,32 @@ class Planner:
             u.intent = "remove"
             self._removed_sku = str(lines[shared[0][1]].get("sku"))
 
+    def _swap_in_open_order(self) -> None:
+        """"mejor cambialo por el de goma", "el segundo en vez del primero": another product takes an
+        open order's line, with its quantity. The line is the one the message names, else the last."""
+        u, pending = self.u, self.turn.pending or {}
+        norm = fold(u.text)
+        if pending.get("kind") not in ("sale", "cart") or u.intent in ("remove", "confirm", "human", "complaint"):
+            return
+        if not _SWAP.search(norm) or not (u.query or u.ordinal is not None) or u.items[1:]:
+            return
+        lines = pending.get("lines") or [pending]
+        said = _words(u.text)
+        overlap = [len(said & _words(str(line.get("name") or ""))) for line in lines]
+        line = lines[max(range(len(lines)), key=lambda i: (overlap[i], i))]
+        u.intent = "swap"
+        u.swap = (str(line.get("sku")), int(line.get("quantity") or 1))
+        u.query = " ".join(w for w in u.query.split() if not _SWAP_WORDS.match(fold(w)))
+        if u.query and _ATTRIBUTE.search(norm):  # "el de goma": a variant of the same product
+            head = str(line.get("name") or "").split()[:1]
+            u.query = " ".join([*head, u.query]) if head and head[0].lower() not in u.query.lower() else u.query
+
+    def _on_swap(self) -> Step:
+        old, quantity = self.u.swap or ("", 1)
+        if self.u.ordinal is not None and (item := self._focus_item()) is not None:
+            return Step(calls=swap_calls(old, item, quantity))
+        return self._tool("search_products", query=self.u.query, limit=5)
+
     def _on_remove(self) -> Step:
         return self._tool("register_sale", sku=self._removed_sku, quantity=0)
 
@@ -115,7 +192,19 @@ class Planner:
             return Step(self._greeting())
         if self.turn.results:
             return Composer(self.turn, self.u, self.say, self.tools).step()
-        return self._with_lead(self._first())
+        return self._with_question(self._with_lead(self._first()))
+
+    def _with_question(self, step: Step) -> Step:
+        """An order with a question about the business beside it: the documents are asked too."""
+        u = self.u
+        if u.intent not in ("purchase", "quantity_change", "swap") or "search_knowledge" not in self.tools:
+            return step
+        if not any(c["name"] in ("search_products", "register_sale") for c in step.calls):
+            return step
+        question = side_question(u.text, self.prompts, u.lang)
+        if not question:
+            return step
+        return Step(step.text, [*step.calls, call("search_knowledge", question=question)])
 
     def _with_lead(self, step: Step) -> Step:
         """Contact data said beside another request ("soy Ana, de Obras Sur, quiero 20 bolsas") is kept too."""
@@ -224,14 +313,23 @@ class Planner:
         action = u.action
         if action == "book" and pending.get("kind") == "meeting" and pending.get("action") == "reschedule":
             action = "reschedule"  # a new time for a move still awaiting confirmation
+        when = u.when
+        if when and pending.get("kind") == "meeting" and pending.get("start") and not self._names_day():
+            # "mejor a las 12": only the hour changes; the day proposed stays
+            when = f"{str(pending['start'])[:10]} {when}"
         return self._tool(
             "schedule_meeting",
             action=action,
-            when=u.when,
+            when=when,
             topic=u.topic,
             name=u.lead.get("name"),
             email=u.lead.get("email"),
         )
+
+    def _names_day(self) -> bool:
+        tokens = tokenize(self.u.text)
+        phrase = find_time(tokens, self.u.text)
+        return bool(phrase and phrase.has_day)
 
     def _on_contact(self) -> Step:
         return self._tool("qualify_lead", **{k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS})

@@ -249,6 +249,7 @@ class Renderer:
         parts = [self.say("lead_thanks_name", name=name) if name else self.say("lead_thanks")]
         invalid = data.get("invalid") or {}
         for key, reason in invalid.items():
+            reason = reason.get("reason", "") if isinstance(reason, dict) else reason
             label_key = f"field_{key}" if key in ("name", "email", "phone", "company") else "field_other"
             parts.append(
                 self.say("lead_invalid", field=self.say(label_key), value=args.get(key, ""), reason=reason)

@@ -23,3 +23,12 @@ def call(tool: str, /, **args: Any) -> dict[str, Any]:
         "id": f"call_{uuid.uuid4().hex}",
         "type": "tool_call",
     }
+
+
+def swap_calls(old: str, new: dict[str, Any], quantity: int) -> list[dict[str, Any]]:
+    """Another product for an open order's line: the new line is proposed, and the old one taken out only
+    when the new one can be sold (a sold-out choice leaves the order as it was)."""
+    calls = [call("register_sale", sku=str(new["sku"]), quantity=quantity)]
+    if int(new.get("stock", 1) or 0) > 0:
+        calls.append(call("register_sale", sku=old, quantity=0))
+    return calls

@@ -26,7 +26,7 @@ _CLOCK_TOKEN = re.compile(r"^\d{1,2}(hs|h|am|pm|hrs)$")
 _CLOCK_AFTER = frozenset({"hs", "h", "hrs", "horas", "am", "pm", "y", "en"})
 _CLOCK_BEFORE = frozenset({"las", "la", "at", "around", "tipo", "by"})
 _GLUE_LEFT = frozenset(
-    {"el", "la", "los", "este", "esta", "proximo", "proxima", "on", "this", "next", "a", "at"}
+    {"el", "la", "las", "los", "este", "esta", "proximo", "proxima", "on", "this", "next", "a", "at"}
 )
 _TAIL = ("que viene", "proximo", "proxima", "y media", "y cuarto", "o'clock")
 

@@ -1,0 +1,145 @@
+"""The dialogue's state drives the reading of each message (issue 10), over HTTP with the built-in model.
+
+- A line of the open order swapped by attribute ("el de goma") or by its position in the list shown.
+- A bare number answers the bot's own question (one product shown, or the order offered).
+- A price or stock change between the offer and the yes commits nothing and asks again with the new
+  figures; the next yes commits at the new price.
+- A meeting's hour corrected alone keeps its day; a closed day is said so.
+- An order with a business question beside it gets both answered in one reply.
+- A knowledge answer is the sentence or two that answer, cited by section, never by file.
+- An LLM gets the same dialogue state over the wire (the system message's state block).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from agent.dialogue import STATE_MARKER, facts_from_text
+from tests.conftest import SMALL_CATALOG, Harness, make_settings, running
+from tests.fakes.openai_api import FakeOpenAI
+
+TZ = ZoneInfo("America/Argentina/Buenos_Aires")
+MORE = "MART-GOMA,Martillo de goma,Maza de goma negra,Herramientas,8900.00,12\n"
+
+
+async def test_a_line_swapped_by_attribute_keeps_its_quantity(bot: Harness) -> None:
+    assert (await bot.import_csv(SMALL_CATALOG + MORE))["status"] == 200
+    offer = await bot.say("swap-1", "quiero 2 martillos carpintero")
+    assert "2 × Martillo carpintero" in offer[-1]["text"]
+    swapped = await bot.say("swap-1", "no, mejor cambialo por el de goma")
+    assert "2 × Martillo de goma" in swapped[-1]["text"] and "carpintero" not in swapped[-1]["text"]
+    await bot.say("swap-1", "sí")
+    sales = (await bot.conversation("swap-1"))["sales"]
+    assert [(s["sku"], s["quantity"]) for s in sales] == [("MART-GOMA", 2)]
+
+
+async def test_a_line_swapped_by_its_position_in_the_list_shown(bot: Harness) -> None:
+    assert (await bot.import_csv(SMALL_CATALOG + MORE))["status"] == 200
+    listed = await bot.say("swap-2", "¿qué martillos tenés?")
+    names = [line for line in listed[-1]["text"].splitlines() if "Martillo" in line]
+    assert len(names) >= 2, listed
+    await bot.say("swap-2", "quiero 3 del primero")
+    second = "goma" if "goma" in names[1] else "carpintero"
+    swapped = await bot.say("swap-2", "no, mejor el segundo")
+    assert f"3 × Martillo {'de goma' if second == 'goma' else 'carpintero'}" in swapped[-1]["text"], swapped
+    await bot.say("swap-2", "dale")
+    sales = (await bot.conversation("swap-2"))["sales"]
+    assert [(s["sku"], s["quantity"]) for s in sales] == [("MART-GOMA" if second == "goma" else "MART-16", 3)]
+
+
+async def test_a_bare_number_answers_the_question_asked(bot: Harness) -> None:
+    shown = await bot.say("count-1", "¿tenés taladros?")
+    assert "Taladro percutor" in shown[-1]["text"]
+    offer = await bot.say("count-1", "2")
+    assert "2 × Taladro percutor" in offer[-1]["text"] and offer[-1]["buttons"]
+    changed = await bot.say("count-1", "3")  # the order offered: a new quantity for its only line
+    assert "3 × Taladro percutor" in changed[-1]["text"]
+    await bot.say("count-1", "sí")
+    sales = (await bot.conversation("count-1"))["sales"]
+    assert [(s["sku"], s["quantity"]) for s in sales] == [("TAL-650", 3)]
+
+
+async def test_a_price_change_before_the_yes_is_asked_again(bot: Harness) -> None:
+    offer = await bot.say("price-1", "quiero 2 martillos")
+    assert "$12.500" in offer[-1]["text"]
+    assert (await bot.import_csv(SMALL_CATALOG.replace("12500.00", "13900.00")))["status"] == 200
+    again = await bot.say("price-1", "sí")
+    text = again[0]["text"]
+    assert "no registré nada" in text and "$13.900" in text and "$12.500" in text and again[0]["buttons"]
+    assert (await bot.conversation("price-1"))["sales"] == []
+    assert (await bot.product("MART-16"))["stock"] == 7  # nothing sold
+    await bot.say("price-1", "sí")
+    [sale] = (await bot.conversation("price-1"))["sales"]
+    assert (sale["sku"], sale["quantity"], float(sale["unit_price"])) == ("MART-16", 2, 13900.0)
+
+
+async def test_a_stock_drop_before_the_yes_offers_what_is_left(bot: Harness) -> None:
+    await bot.say("stock-1", "quiero 3 bolsas de cemento y 2 martillos")
+    assert (await bot.import_csv(SMALL_CATALOG.replace(",9800.00,5", ",9800.00,1")))["status"] == 200
+    again = await bot.say("stock-1", "sí")
+    assert "1 × Cemento" in again[0]["text"] and "2 × Martillo" in again[0]["text"]
+    assert (await bot.conversation("stock-1"))["sales"] == []
+    await bot.say("stock-1", "dale")
+    sales = (await bot.conversation("stock-1"))["sales"]
+    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 2)]
+
+
+async def test_an_hour_corrected_alone_keeps_the_day(bot: Harness) -> None:
+    first = await bot.say("meet-hour", "¿me agendás una reunión el martes a las 15?")
+    assert "martes" in first[-1]["text"] and "15:00" in first[-1]["text"]
+    moved = await bot.say("meet-hour", "mejor a las 12")
+    assert "martes" in moved[-1]["text"] and "12:00" in moved[-1]["text"], moved
+    await bot.say("meet-hour", "perfecto")
+    [appointment] = (await bot.conversation("meet-hour"))["appointments"]
+    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    assert (start.weekday(), start.hour) == (1, 12)
+
+
+async def test_a_closed_day_is_said_and_the_next_message_moves_it(bot: Harness) -> None:
+    closed = await bot.say("meet-sun", "puedo pasar el domingo a las 10 a ver a un asesor?")
+    assert "domingo" in closed[-1]["text"].lower() and not closed[-1].get("buttons"), closed
+    offer = await bot.say("meet-sun", "bueno, el lunes a las 10 entonces")
+    assert "lunes" in offer[-1]["text"] and offer[-1]["buttons"]
+    await bot.say("meet-sun", "sí")
+    [appointment] = (await bot.conversation("meet-sun"))["appointments"]
+    assert datetime.fromisoformat(appointment["start"]).astimezone(TZ).weekday() == 0
+
+
+async def test_an_order_and_a_business_question_in_one_message(bot: Harness) -> None:
+    both = await bot.say("two-1", "quiero 2 martillos, y hacen envíos a domicilio? cuánto sale?")
+    text = both[-1]["text"]
+    assert "2 × Martillo carpintero" in text and both[-1]["buttons"]
+    assert "$6.500" in text  # the delivery cost, from the owner's documents
+    await bot.say("two-1", "sí")
+    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("two-1"))["sales"]] == [("MART-16", 2)]
+
+
+async def test_a_knowledge_answer_is_a_sentence_or_two_cited_by_its_section(bot: Harness) -> None:
+    [reply] = await bot.say("kn-1", "¿cuánto cuesta el envío al conurbano?")
+    text = reply["text"]
+    assert "$9.500" in text and "Costos de envío" in text
+    assert ".md" not in text and "Tiempos de entrega" not in text
+    answer = text.split("»", 1)[-1]
+    assert answer.count(". ") + 1 <= 2 and len(answer) < 300, text
+    [reply] = await bot.say("kn-2", "where is the store?")
+    assert "Warnes 1450" in reply["text"] and ".md" not in reply["text"]
+
+
+async def test_an_llm_reads_the_same_dialogue_state_over_the_wire(data_dir) -> None:  # type: ignore[no-untyped-def]
+    async with FakeOpenAI() as fake:
+        fake.push(FakeOpenAI.tool_call("register_sale", {"sku": "MART-16", "quantity": 2}))
+        fake.push("¿Algo más?")
+        settings = make_settings(data_dir, llm_provider="openai", openai_api_key="sk-test",
+                                 openai_base_url=fake.base_url)
+        async with running(settings) as harness:
+            assert (await harness.import_csv(SMALL_CATALOG))["status"] == 200
+            await harness.say("wire-1", "quiero 2 martillos")
+            await harness.say("wire-1", "¿tienen estacionamiento?")
+        system = fake.requests[-1]["messages"][0]["content"]
+        assert STATE_MARKER in system
+        state = facts_from_text(system)
+        assert state["pending"]["sku"] == "MART-16" and state["pending"]["quantity"] == 2
+        assert state["asked"] == {"kind": "yes_no", "about": "order"}
+        json.dumps(state)  # plain JSON, as any provider carries it
