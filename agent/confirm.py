@@ -148,9 +148,19 @@ def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> 
             if number not in quantities:
                 return False
             continue
-        if word not in words and word.rstrip("s") not in words:
+        if not ({word, word.rstrip("s"), word[:-2] if word.endswith("es") else word} & words) and word not in _UNIT_WORDS:
             return False
     return True
+
+
+# How customers count what they buy, whatever the product's name says: "confirmo las 5 bolsas", "the 2 boxes".
+_UNIT_WORDS = _vocabulary(
+    """
+    unidad unidades u bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos par pares paquete
+    paquetes kilo kilos kg metro metros litro litros tubo tubos juego juegos pieza piezas bidon bidones frasco frascos
+    unit units box boxes bag bags can cans roll rolls pair pairs pack packs piece pieces set sets
+    """
+)
 
 
 def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,

@@ -267,9 +267,11 @@ async def test_cancel_flow(env: Env) -> None:
 
 async def test_reschedule_flow(env: Env) -> None:
     ctx = await env.ctx()
-    assert (await call(ctx, action="reschedule", when="el miércoles a las 11")).data[
-        "status"
-    ] == "nothing_to_reschedule"
+    assert (await call(ctx, action="reschedule")).data["status"] == "nothing_to_reschedule"
+    # nothing booked to move, but a time asked for ("¿puedo pasar el miércoles a las 11?"): a booking
+    asked = await call(ctx, action="reschedule", when="el miércoles a las 11")
+    assert asked.data["status"] == "proposed" and asked.pending is not None
+    assert asked.pending["action"] == "book"
     await book(ctx, "el martes a las 10")
     [row] = await env.rows()
 

@@ -88,7 +88,13 @@ def _asks(data: dict[str, Any]) -> dict[str, Any] | None:
     if status in ("proposed", "confirm_cancel"):
         return {"kind": "yes_no", "about": "meeting"}
     if status in ("need_time", "busy", "outside_hours", "available"):
-        return {"kind": "day_time", "about": "meeting"}
+        asked: dict[str, Any] = {"kind": "day_time", "about": "meeting"}
+        day = data.get("date") or str(data.get("requested") or "")[:10]
+        if day:  # the day being arranged: "entonces a las 17:30" is on it
+            asked["date"] = day
+        if data.get("requested"):
+            asked["time"] = str(data["requested"])[11:16]
+        return asked
     return None
 
 

@@ -87,8 +87,28 @@ class Composer:
             return Step(self._prefix(self._quote()))
         if u.intent == "question":
             return self._question()
-        parts = [self._render(result) for result in turn.last_round or turn.results[-1:]]
+        documents = self._documents_instead(search)
+        if documents is not None:
+            return documents
+        shown = turn.last_round or turn.results[-1:]
+        knowledge = turn.latest("search_knowledge")
+        if search is not None and knowledge in shown and not (knowledge.data or {}).get("found"):
+            shown = [search]  # the documents did not have it either: say what the catalog said
+        parts = [self._render(result) for result in shown]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
+
+    def _documents_instead(self, search: ToolResult | None) -> Step | None:
+        """A message that was not clearly a product request and that the catalog has nothing for ("¿cuánto
+        tiempo dejo secar el látex entre manos?"): the owner's documents are asked before any "not found"."""
+        turn, u = self.turn, self.u
+        if (u.intent not in ("product_query", "fallback") or search is None or search not in turn.last_round
+                or search.data is None or turn.called("search_knowledge") or "search_knowledge" not in self.tools
+                or turn.rounds >= MAX_ROUNDS):
+            return None
+        query = str(search.args.get("query") or u.query)
+        if matching.relevant(query, list(search.data.get("results") or [])):
+            return None
+        return Step(calls=[call("search_knowledge", question=u.text)])
 
     def _several(self) -> Step | None:
         """Several products ordered at once: each one the customer clearly meant becomes a line."""

@@ -28,7 +28,8 @@ _NAME_INTRO = re.compile(
     re.IGNORECASE,
 )
 _COMPANY_INTRO = re.compile(
-    r"\b(?:de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|del|en la|en el|from|at|"
+    r"\b(?:(?:tengo|tenemos|manejo|tiene) una (?:empresa|firma|pyme)(?: de [a-záéíóúñ ]{0,30}?)?,?|del estudio|"
+    r"estudio|de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|del|en la|en el|from|at|"
     r"at the|with|company|i work (?:at|for)|we are|somos|dueñ[oa] de|own|i own a [\w ]{0,30}?,|"
     r"(?:mantenimiento|compras|obra|obras|trabajo|trabajamos) en|administro|administramos|represento|"
     r"representamos|gerencio|dirijo|i manage|i run|we run)\s+(?:(?:el|la|los|las|the|una|un|a)\s+)?",

@@ -71,7 +71,8 @@ CUES: dict[str, list[Cue]] = {
     ),
     "human": _cues(
         (
-            r"\b(hablar|hable|comunicarme|comunicar|comunicas|comunican|comunicame|contactar|contactarme|charlar|"
+            r"\b(hablar|hable|comunicarme|comunicar|comunicas|comunican|comunicame|comuniqueme|comuniquenme|"
+            r"comunicarnos|contactar|contactarme|contacteme|ponerme en contacto|charlar|"
             r"chatear|atienda|atiende|atender|pasame|pasas|pasan|derivame|derivar|transferime|transferir|conectame)\b"
             r".*\b(persona|personas|humano|humana|alguien|asesor|asesora|vendedor|vendedora|vendedores|"
             r"encargado|encargada|operador|operadora|agente|representante|gerente|dueno|duena|responsable|"
@@ -183,6 +184,11 @@ CUES: dict[str, list[Cue]] = {
             2.5,
         ),
         (r"\b(book)\b", 1.0),
+        # someone of the shop to see in person: "con un asesor el martes", "pasar por el local el jueves"
+        (r"\b(asesor|asesora|asesores|asesoramiento|asesoria|me asesore|me oriente|orientacion|advisor|consultation)\b",
+         1.5),
+        (r"\b(pasar|ir|caer|venir|come|stop) (por|al|a la|by|to) (el |la |the |your )?(local|tienda|negocio|ferreteria|store|shop)\b",
+         1.5),
     ),
     "knowledge": _cues(
         (

@@ -50,7 +50,10 @@ PRIORITY = (
 CLEAR = 2.5  # a score from here on beats a bare yes/no reading
 REROUTABLE = ("product_query", "fallback", "greeting")  # weak or generic readings a question overrides
 _GIBBERISH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
-_COMMON = STOPWORDS | {"estaba", "estaban", "estamos", "hacer", "quiero", "gracias"}
+# Ordinary words never "corrected" toward a cue: past tenses are not requests ("compré" is not "compro").
+_COMMON = STOPWORDS | {"estaba", "estaban", "estamos", "hacer", "quiero", "gracias", "compre", "compraste",
+                       "compramos", "compraron", "pedi", "pedimos", "pediste", "pague", "pagamos", "llego", "llegaron",
+                       "arrepenti", "devolvi", "cambie", "recibi"}
 
 
 @dataclass

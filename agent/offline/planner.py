@@ -33,6 +33,7 @@ _SWAP_WORDS = re.compile(r"^(?:cambi\w*|reemplaz\w*|swap|replace|instead|rather|
 _ATTRIBUTE = re.compile(r"\b(?:(?:el|la|los|las|uno|una) de|the \w+(?: \w+)? ones?)\b")
 
 
+_SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b")
 _COUNT_FILLER = frozenset({"unidades", "unidad", "u", "uds", "units", "pcs", "pieces", "nomas", "porfa", "please",
                            "por", "favor", "solo", "only", "just"})
 
@@ -105,7 +106,13 @@ class Planner:
         or after the order was offered (a new quantity for its only line)."""
         u, turn = self.u, self.turn
         asked = turn.facts.get("asked") or {}
-        if u.intent not in ("fallback", "product_query", "confirm") or not isinstance(asked, dict):
+        if not isinstance(asked, dict):
+            return
+        if asked.get("kind") == "day_time" and u.when and u.intent in ("fallback", "product_query", "question",
+                                                                         "knowledge", "contact", "thanks"):
+            u.intent, u.action = "meeting", "book"  # "entonces a las 17:30", "el jueves a la tarde"
+            return
+        if u.intent not in ("fallback", "product_query", "confirm"):
             return
         words = [w for w in fold(u.text).strip(" .!¡¿?").split() if w not in _COUNT_FILLER]
         count = word_number(words[0]) if len(words) == 1 else None
@@ -313,10 +320,7 @@ class Planner:
         action = u.action
         if action == "book" and pending.get("kind") == "meeting" and pending.get("action") == "reschedule":
             action = "reschedule"  # a new time for a move still awaiting confirmation
-        when = u.when
-        if when and pending.get("kind") == "meeting" and pending.get("start") and not self._names_day():
-            # "mejor a las 12": only the hour changes; the day proposed stays
-            when = f"{str(pending['start'])[:10]} {when}"
+        when = self._when_in_context(u.when, pending)
         return self._tool(
             "schedule_meeting",
             action=action,
@@ -326,10 +330,20 @@ class Planner:
             email=u.lead.get("email"),
         )
 
-    def _names_day(self) -> bool:
-        tokens = tokenize(self.u.text)
-        phrase = find_time(tokens, self.u.text)
-        return bool(phrase and phrase.has_day)
+    def _when_in_context(self, when: str | None, pending: dict[str, Any]) -> str | None:
+        """A correction changes only what it names: "mejor a las 12" keeps the day being arranged,
+        "mejor el viernes a la misma hora" keeps the hour (from the meeting proposed, or the one asked about)."""
+        asked = self.turn.facts.get("asked") or {}
+        start = str(pending.get("start") or "") if pending.get("kind") == "meeting" else ""
+        day = start[:10] or (str(asked.get("date") or "") if asked.get("kind") == "day_time" else "")
+        hour = start[11:16] or (str(asked.get("time") or "") if asked.get("kind") == "day_time" else "")
+        phrase = find_time(tokenize(self.u.text), self.u.text)
+        has_day, has_clock = bool(phrase and phrase.has_day), bool(phrase and phrase.has_clock)
+        if when and has_clock and not has_day and day:
+            return f"{day} {when}"
+        if has_day and not has_clock and hour and _SAME_HOUR.search(fold(self.u.text)):
+            return f"{when or ''} {hour}".strip()
+        return when
 
     def _on_contact(self) -> Step:
         return self._tool("qualify_lead", **{k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS})

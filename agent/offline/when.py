@@ -25,6 +25,12 @@ _AFTER_LA = frozenset({"tarde"})
 _CLOCK_TOKEN = re.compile(r"^\d{1,2}(hs|h|am|pm|hrs)$")
 _CLOCK_AFTER = frozenset({"hs", "h", "hrs", "horas", "am", "pm", "y", "en"})
 _CLOCK_BEFORE = frozenset({"las", "la", "at", "around", "tipo", "by"})
+_COUNTED = frozenset(
+    """
+    unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos par pares paquete
+    paquetes kilos metros litros tubos juegos piezas cosas productos martillos boxes bags cans units items things
+    """.split()
+)
 _GLUE_LEFT = frozenset(
     {"el", "la", "las", "los", "este", "esta", "proximo", "proxima", "on", "this", "next", "a", "at"}
 )
@@ -57,6 +63,8 @@ def _is_clock(tokens: list[Token], i: int, text: str) -> bool:
     nxt2 = tokens[i + 2].norm if i + 2 < len(tokens) else ""
     nxt3 = tokens[i + 3].norm if i + 3 < len(tokens) else ""
     in_the = nxt == "de" and nxt2 == "la" and nxt3 in {"manana", "tarde", "noche"}  # "9 de la mañana"
+    if nxt in _COUNTED:  # "las 5 bolsas", "los 2 martillos": a count, not a time
+        return False
     return prev in _CLOCK_BEFORE or nxt in _CLOCK_AFTER - {"y", "en"} or after == ":" or in_the
 
 
@@ -73,12 +81,46 @@ def _is_date(tokens: list[Token], i: int, text: str) -> bool:
     return False
 
 
+def _last_clock_cluster(tokens: list[Token], text: str, hits: list[int],
+                        marks: list[tuple[int, bool, bool]]) -> TimePhrase | None:
+    """When two separate phrases name a clock time, the last one (with an earlier day, if it names none)."""
+    clusters: list[list[int]] = [[hits[0]]]
+    for i in hits[1:]:
+        between = text[tokens[clusters[-1][-1]].end : tokens[i].start]
+        if i - clusters[-1][-1] > 3 or any(ch in between for ch in ".;!?,"):
+            clusters.append([i])
+        else:
+            clusters[-1].append(i)
+    timed = [c for c in clusters if any(marks[i][2] for i in c)]
+    if len(timed) < 2:
+        return None
+    last = timed[-1]
+    start = tokens[last[0]].start
+    while last[0] > 0 and tokens[last[0] - 1].norm in _GLUE_LEFT and start > tokens[last[0] - 1].start:
+        start = tokens[last[0] - 1].start
+        last = [last[0] - 1, *last]
+    end = tokens[last[-1]].end
+    if last[-1] + 1 < len(tokens) and tokens[last[-1] + 1].norm in {"hs", "h", "am", "pm", "horas"}:
+        end = tokens[last[-1] + 1].end
+    phrase = text[start:end].strip(" ,.;!?¿¡")
+    has_day = any(marks[i][1] for i in last)
+    if not has_day:
+        days = [" ".join(tokens[i].raw for i in c if marks[i][1]) for c in clusters[:-1]]
+        days = [d for d in days if d]
+        if days:
+            return TimePhrase(f"{days[-1]} {phrase}", has_day=True, has_clock=True)
+    return TimePhrase(phrase, has_day=has_day, has_clock=True)
+
+
 def find_time(tokens: list[Token], text: str) -> TimePhrase | None:
     """The span of date and time words in `text` (glue words between them kept), if any."""
     marks = [(i, _is_date(tokens, i, text), _is_clock(tokens, i, text)) for i in range(len(tokens))]
     hits = [i for i, day, clock in marks if day or clock]
     if not hits:
         return None
+    later = _last_clock_cluster(tokens, text, hits, marks)
+    if later is not None:  # "cierran a las 18. Entonces a las 17:30": the time said last is the one meant
+        return later
     first, last = hits[0], hits[-1]
     while first > 0 and tokens[first - 1].norm in _GLUE_LEFT and first > hits[0] - 2:
         first -= 1
