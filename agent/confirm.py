@@ -123,7 +123,8 @@ _WEEKDAYS = (("lunes", "lun", "monday", "mon"), ("martes", "mar", "tuesday", "tu
              ("miercoles", "mie", "wednesday", "wed"), ("jueves", "jue", "thursday", "thu"),
              ("viernes", "vie", "friday", "fri"), ("sabado", "sab", "saturday", "sat"), ("domingo", "dom", "sunday", "sun"))
 _TIME_WORDS = _vocabulary("a las la el at on am pm hs h hrs horas mañana tarde morning afternoon visita reunion cita "
-                          "turno meeting visit appointment is queda")
+                          "turno meeting visit appointment is queda ese esa este esta horario hora dia fecha that "
+                          "this time day slot")
 
 
 def _meeting_vocabulary(pending: dict[str, Any]) -> tuple[frozenset[str], frozenset[int]]:

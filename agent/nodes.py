@@ -193,8 +193,11 @@ class Nodes:
             update, view = _merged(update, view, step)
             if not getattr(step["messages"][-1], "tool_calls", None) or view["steps"] >= MAX_STEPS:
                 break
+            called = {c["name"] for c in step["messages"][-1].tool_calls}
             update, view = _merged(update, view, await self._run_tools(view, ctx))
-            if view.get("offer_fresh") or view.get("handoff"):
+            # An offer ends the turn once the order is all proposed; a lookup in the same round (a product
+            # added beside a changed quantity) lets the model propose that one too.
+            if view.get("handoff") or (view.get("offer_fresh") and called <= {"register_sale", "schedule_meeting"}):
                 break
         out = {**update, **respond(state, update, ctx)}
         pending = out["pending"] if "pending" in out else state.get("pending")

@@ -143,3 +143,48 @@ async def test_an_llm_reads_the_same_dialogue_state_over_the_wire(data_dir) -> N
         assert state["pending"]["sku"] == "MART-16" and state["pending"]["quantity"] == 2
         assert state["asked"] == {"kind": "yes_no", "about": "order"}
         json.dumps(state)  # plain JSON, as any provider carries it
+
+
+async def test_an_hour_after_an_out_of_hours_answer_is_on_the_day_asked(bot: Harness) -> None:
+    closed = await bot.say("meet-late", "Hola, ¿me reservan una reunión con un asesor el viernes a las 19?")
+    assert "no atendemos" in closed[-1]["text"] and not closed[-1].get("buttons")
+    offer = await bot.say("meet-late", "ah, cierto que cierran a las 18. Entonces a las 17:30")
+    assert "viernes" in offer[-1]["text"] and "17:30" in offer[-1]["text"] and offer[-1]["buttons"]
+    await bot.say("meet-late", "sí, perfecto")
+    [appointment] = (await bot.conversation("meet-late"))["appointments"]
+    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    assert (start.weekday(), start.hour, start.minute) == (4, 17, 30)
+
+
+async def test_another_day_at_the_same_hour(bot: Harness) -> None:
+    await bot.say("meet-same", "Quiero una reunión con un asesor el jueves a las 11, me llamo Carla Ibáñez")
+    moved = await bot.say("meet-same", "no, perdón, mejor el viernes a la misma hora")
+    assert "viernes" in moved[-1]["text"] and "11:00" in moved[-1]["text"]
+    await bot.say("meet-same", "sí, confirmado")
+    [appointment] = (await bot.conversation("meet-same"))["appointments"]
+    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    assert (start.weekday(), start.hour) == (4, 11)
+
+
+async def test_a_quantity_changed_and_a_product_added_in_one_message(bot: Harness) -> None:
+    await bot.say("edit-2", "necesito 2 martillos")
+    both = await bot.say("edit-2", "ay no, mejor que sean 3, y agregame un destornillador phillips")
+    assert "3 × Martillo" in both[-1]["text"] and "1 × Destornillador Phillips" in both[-1]["text"]
+    await bot.say("edit-2", "listo, confirmo")
+    sales = (await bot.conversation("edit-2"))["sales"]
+    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("DEST-PH2", 1), ("MART-16", 3)]
+
+
+async def test_a_yes_that_counts_in_units_commits(bot: Harness) -> None:
+    await bot.say("units-1", "necesito 3 bolsas de cemento")
+    await bot.say("units-1", "no, mejor que sean 4")
+    done = await bot.say("units-1", "sí, confirmo las 4 bolsas")
+    assert "Registré" in done[0]["text"]
+    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("units-1"))["sales"]] == [("CEM-50", 4)]
+
+
+async def test_a_question_the_catalog_cannot_answer_goes_to_the_documents(bot: Harness) -> None:
+    [reply] = await bot.say("docs-1", "che, compré por el chat, ¿cuántos días tengo para devolver un producto?")
+    assert "No encontré" not in reply["text"] and "días" in reply["text"]
+    [reply] = await bot.say("docs-2", "¿tenés motosierras?")
+    assert "No encontré «motosierras»" in reply["text"]  # a product asked for and not sold: said so

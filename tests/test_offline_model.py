@@ -123,9 +123,14 @@ async def test_answers_in_the_language_of_the_last_message(model: OfflineChatMod
 
 
 async def test_nothing_found(model: OfflineChatModel) -> None:
+    """Nothing in the catalog: the owner's documents are asked too; when they don't have it either,
+    the reply says the catalog has no such product (never "I don't have that information")."""
     human = HumanMessage("tenés motosierras?")
     ai = await ask(model, [system(), human])
-    final = await ask(model, [system(), human, *answer(ai, {"query": "motosierras", "results": []})])
+    looked = [*answer(ai, {"query": "motosierras", "results": []})]
+    documents = await ask(model, [system(), human, *looked])
+    assert calls(documents) == [("search_knowledge", {"question": "tenés motosierras?"})]
+    final = await ask(model, [system(), human, *looked, *answer(documents, {"found": False})])
     assert "No encontré «motosierras»" in final.content
 
 

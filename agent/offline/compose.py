@@ -71,7 +71,7 @@ class Composer:
             u.intent in BUYING
             and search in turn.last_round
             and search.data is not None
-            and not turn.called("register_sale")
+            and not self._ordered_from(search)
             and "register_sale" in self.tools
             and turn.rounds < MAX_ROUNDS
         ):
@@ -96,6 +96,11 @@ class Composer:
             shown = [search]  # the documents did not have it either: say what the catalog said
         parts = [self._render(result) for result in shown]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
+
+    def _ordered_from(self, search: ToolResult) -> bool:
+        """A product of this search was already ordered this turn (the chain ran)."""
+        shown = {str(r.get("sku")) for r in (search.data or {}).get("results") or []}
+        return any(r.name == "register_sale" and str(r.args.get("sku")) in shown for r in self.turn.results)
 
     def _documents_instead(self, search: ToolResult | None) -> Step | None:
         """A message that was not clearly a product request and that the catalog has nothing for ("¿cuánto

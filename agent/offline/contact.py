@@ -61,7 +61,8 @@ _BUDGET_APPROVED = re.compile(
 # "around ARS 1.2M a month".
 _AMOUNT = re.compile(
     r"(?:contamos con|tenemos|tengo|gastamos|gasto|unos|around|about|maybe|roughly|approximately|alrededor de|"
-    r"cerca de|más o menos|mas o menos|ars|usd|cop|mxn)\s*(?:ars|usd|cop|mxn)?\s*"
+    r"cerca de|más o menos|mas o menos|ars|usd|cop|mxn)\s*(?:como|unos|unas|alrededor de|cerca de)?\s*"
+    r"(?:ars|usd|cop|mxn)?\s*"
     r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|palos|k|m|million|thousand)\b)",
     re.IGNORECASE,
 )
@@ -69,7 +70,9 @@ _TIMELINE = re.compile(
     r"\b(para (?:la semana que viene|el mes que viene|la pr[oó]xima semana|el pr[oó]ximo mes|fin de mes|"
     r"fin de año|mañana|manana|hoy|ya|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado)|"
     r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre))|"
-    r"urgente|cuanto antes|lo antes posible|en \d+ d[ií]as|esta semana|este mes|asap|next week|next month|"
+    r"urgente|cuanto antes|lo antes posible|(?:dentro de |en )(?:\d+|un|una|dos|tres|cuatro|quince) "
+    r"(?:d[ií]as|semanas?|mes(?:es)?)|esta semana|este mes|asap|next week|next month|para la otra semana|"
+    r"la otra semana|(?:arrancamos|empezamos|comenzamos|empieza|arranca) (?:en|el|la) [\w ]{2,20}?(?=[,.;]|$)|"
     r"(?:el )?pr[oó]ximo mes|(?:la )?pr[oó]xima semana|(?:el )?mes que viene|(?:la )?semana que viene|"
     r"antes de fin de mes|fin de mes|en (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
     r"noviembre|diciembre)|vacaciones de (?:invierno|verano|julio|enero)|"
@@ -80,8 +83,9 @@ _TIMELINE = re.compile(
     re.IGNORECASE,
 )
 _NEED = re.compile(
-    r"\b(?:necesito|necesitamos|busco|buscamos|estoy buscando|estamos buscando|queremos|quiero|"
-    r"i need|we need|looking for|we want|i want)\s+(.+?)(?=\s*(?:[,.;!?]|\s(?:y mi|and my|presupuesto|budget)\b|$))",
+    r"\b(?:necesito|necesitamos|busco|buscamos|estoy buscando|estamos buscando|queremos|quiero|ocupamos|ocupo|"
+    r"compramos|consumimos|usamos|estoy cotizando|estamos cotizando|cotizando|"
+    r"i need|we need|looking for|we want|i want|we buy|we use)\s+(.+?)(?=\s*(?:[,.;!?]|\s(?:y mi|and my|presupuesto|budget)\b|$))",
     re.IGNORECASE,
 )
 

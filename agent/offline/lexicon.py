@@ -70,6 +70,8 @@ CUES: dict[str, list[Cue]] = {
         ),
     ),
     "human": _cues(
+        (r"\b(pasame|paseme|pasenme|pasame|comunicame|comuniqueme|comuniquenme|transfer me|put me through) (con|with|to) "
+         r"(el|la|un|una|alguien|the|a|someone)\b", 6.0),
         (
             r"\b(hablar|hable|comunicarme|comunicar|comunicas|comunican|comunicame|comuniqueme|comuniquenme|"
             r"comunicarnos|contactar|contactarme|contacteme|ponerme en contacto|charlar|"
@@ -185,6 +187,7 @@ CUES: dict[str, list[Cue]] = {
         ),
         (r"\b(book)\b", 1.0),
         # someone of the shop to see in person: "con un asesor el martes", "pasar por el local el jueves"
+        (r"\b(hay|tenes|tienen|tendrias|tendrian|queda|quedan) (lugar|turno|turnos|hueco|espacio)\b", 2.5),
         (r"\b(asesor|asesora|asesores|asesoramiento|asesoria|me asesore|me oriente|orientacion|advisor|consultation)\b",
          1.5),
         (r"\b(pasar|ir|caer|venir|come|stop) (por|al|a la|by|to) (el |la |the |your )?(local|tienda|negocio|ferreteria|store|shop)\b",

@@ -234,6 +234,10 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
         scores["meeting"] += bonus if scores["meeting"] or ev.time.has_clock else 0.8
     if scores["meeting"] >= 2.5 and wants_slots:
         scores["meeting"] += 1.0
+    if ev.time and ev.time.has_day and ev.time.has_clock and scores["meeting"] >= 4.0:
+        # a meeting asked for at a day and hour, with a name or a reason beside it ("soy Sofi, quiero una reunión
+        # el viernes 9:30 para cotizar un pedido"): the meeting is the request; the lead is kept beside it
+        scores["meeting"] = max(scores["meeting"], max(scores["quote"], scores["contact"], scores["purchase"]) + 0.5)
     bare = max(scores.values()) < 1.5 and 0 < len(content) <= 4 and len(ev.tokens) <= 6
     if bare and not OFF_TOPIC.search(norm) and not any(_GIBBERISH.search(t.norm) for t in content):
         scores["product_query"] = 1.2  # a bare noun: "martillo?", "taladros inalámbricos"

@@ -33,7 +33,17 @@ _SWAP_WORDS = re.compile(r"^(?:cambi\w*|reemplaz\w*|swap|replace|instead|rather|
 _ATTRIBUTE = re.compile(r"\b(?:(?:el|la|los|las|uno|una) de|the \w+(?: \w+)? ones?)\b")
 
 
+_CHANGE = re.compile(r"\b(?:mejor\s+)?(?:que sean|mejor|make it|change it to|pon[eé]|cambi\w+ a)\s+(?P<n>\d{1,4})\b"
+                     r"(?:\s+(?:unidades|units|cajas|boxes|bolsas|latas))?", re.IGNORECASE)
+_ADD = re.compile(r"\b(?:agreg\w*|sum\w*|añad\w*|anad\w*|add|plus|tambi[eé]n|also)\b")
 _SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b")
+_NOT_A_PRODUCT = frozenset(
+    """
+    disculpe disculpa disculpame perdon perdona perdoname porfa gracias nada mas solo entonces mejor bueno ok sorry
+    please actually nomas unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos
+    par pares paquete paquetes kilos metros litros units boxes bags cans pieces packs
+    """.split()
+)
 _COUNT_FILLER = frozenset({"unidades", "unidad", "u", "uds", "units", "pcs", "pieces", "nomas", "porfa", "please",
                            "por", "favor", "solo", "only", "just"})
 
@@ -72,12 +82,14 @@ class Planner:
         self.tools = tools
         self.reason = ""  # why a hand-over happens, when it is not the customer's own words
         self._removed_sku = ""
+        self._changed_line: tuple[str, int] | None = None
         default = str(turn.facts.get("language") or "es")
         lang = detect_language(turn.human, default) if turn.human else default
         self.prompts = prompts
         self.u: Understanding = understand(turn.human, prompts, lang)
         self.u.lang = lang
         self.say = Renderer(prompts, lang, turn.facts)
+        self._change_and_add(prompts, lang)
         self._answer_to_asked()
         self._follow_up(prompts, lang)
         self._accept_offer()
@@ -100,6 +112,30 @@ class Planner:
         if before.intent in BUYING and "search_products" in turn.previous_tools:
             u.intent = "purchase"
             u.quantity = u.quantity or before.quantity
+
+    def _change_and_add(self, prompts: PromptStore, lang: str) -> None:
+        """Two edits of the open order in one message: "mejor que sean 3, y agrégueme un pincel",
+        "make it 4, and add 1 box of screws". The new quantity goes to the order's only line; the rest is
+        read as the product added."""
+        pending = self.turn.pending or {}
+        lines = pending.get("lines") or ([pending] if pending.get("sku") else [])
+        if pending.get("kind") not in ("sale", "cart") or len(lines) != 1:
+            return
+        change = _CHANGE.search(self.u.text)
+        if change is None:
+            return
+        rest = (self.u.text[: change.start()] + " " + self.u.text[change.end():]).strip(" ,.;")
+        rest = re.sub(r"^(?:ay\s+)?(?:no|actually|sorry|perd[oó]n)?[\s,]*(?:y|and)?\s*", "", rest, flags=re.IGNORECASE)
+        if not rest or not _ADD.search(fold(rest)):  # the rest must add something ("y agregame…", "and add…")
+            return
+        reading = understand(rest, prompts, lang)
+        if not reading.query or reading.intent not in ("purchase", "product_query", "fallback"):
+            return
+        reading.query = " ".join(w for w in reading.query.split() if not _ADD.fullmatch(fold(w)))
+        reading.intent, reading.quantity = "purchase", reading.quantity or 1
+        reading.lang = self.u.lang
+        self.u = reading
+        self._changed_line = (str(lines[0]["sku"]), int(change.group("n")))
 
     def _answer_to_asked(self) -> None:
         """A bare count answers our question: "8" after one product was shown ("¿cuántas querés?"),
@@ -199,7 +235,11 @@ class Planner:
             return Step(self._greeting())
         if self.turn.results:
             return Composer(self.turn, self.u, self.say, self.tools).step()
-        return self._with_question(self._with_lead(self._first()))
+        step = self._with_question(self._with_lead(self._first()))
+        if self._changed_line is not None and step.calls:  # the quantity changed beside the product added
+            sku, quantity = self._changed_line
+            return Step(step.text, [call("register_sale", sku=sku, quantity=quantity), *step.calls])
+        return step
 
     def _with_question(self, step: Step) -> Step:
         """An order with a question about the business beside it: the documents are asked too."""
@@ -281,6 +321,8 @@ class Planner:
 
     def _on_purchase(self) -> Step:
         quantity = self.u.quantity or 1
+        if self.turn.pending and self.u.query and all(fold(w) in _NOT_A_PRODUCT for w in self.u.query.split()):
+            self.u.query = ""  # "no, disculpe, que sean 6 cajas nada más": the open order's product
         if len(self.u.items) > 1 and "search_products" in self.tools:  # several products: each looked up
             return Step(calls=[call("search_products", query=query, limit=5) for query, _ in self.u.items])
         if self.u.query:
@@ -341,8 +383,8 @@ class Planner:
         has_day, has_clock = bool(phrase and phrase.has_day), bool(phrase and phrase.has_clock)
         if when and has_clock and not has_day and day:
             return f"{day} {when}"
-        if has_day and not has_clock and hour and _SAME_HOUR.search(fold(self.u.text)):
-            return f"{when or ''} {hour}".strip()
+        if has_day and not has_clock and hour and (start or _SAME_HOUR.search(fold(self.u.text))):
+            return f"{when or ''} {hour}".strip()  # another day for the meeting proposed: at its hour
         return when
 
     def _on_contact(self) -> Step:

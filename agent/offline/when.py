@@ -92,9 +92,13 @@ def _last_clock_cluster(tokens: list[Token], text: str, hits: list[int],
         else:
             clusters[-1].append(i)
     timed = [c for c in clusters if any(marks[i][2] for i in c)]
-    if len(timed) < 2:
+    whole = [c for c in clusters if any(marks[i][1] for i in c) and any(marks[i][2] for i in c)]
+    if len(clusters) >= 2 and whole and whole[-1] is clusters[-1]:
+        last = clusters[-1]  # "el martes no puedo. Que sea el viernes a las 12": the day and hour said last
+    elif len(timed) < 2:
         return None
-    last = timed[-1]
+    else:
+        last = timed[-1]
     start = tokens[last[0]].start
     while last[0] > 0 and tokens[last[0] - 1].norm in _GLUE_LEFT and start > tokens[last[0] - 1].start:
         start = tokens[last[0] - 1].start
