@@ -63,6 +63,9 @@ _LOGISTICS = _vocabulary(
     tarjeta card envio delivery domicilio casa home hoy today manana tomorrow
     """
 )
+_ABBREVIATED = re.compile(r"\b(av|avda|dr|dra|sr|sra|srta|nro|depto|dto|gral|ing|lic|arq|st|apt)\.", re.IGNORECASE)
+_ADDRESS = _vocabulary("av avenida calle direccion domicilio piso depto departamento barrio altura esquina nombre "
+                       "address street apt apartment floor name")
 _LOGISTICS_STEMS = tuple(sorted(_vocabulary("retir recog recoj llev pagu pag abon mand envi")))
 _THANKS = _vocabulary("gracias thanks thank atento atenta")
 _ACKNOWLEDGE = _vocabulary("quedo atento atenta espero nos vemos see you then thanks great cool nice")
@@ -174,6 +177,7 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
     """
     if button_payload in ("confirm", "decline"):
         return button_payload  # type: ignore[return-value]
+    text = _ABBREVIATED.sub(r"\1", text or "")  # "Av. Warnes 1450" is one clause, not two
     verdict = _classify(text, prompts, pending)
     if verdict != "other" or "?" in text:
         return verdict
@@ -209,13 +213,14 @@ def _remark(text: str, quantities: frozenset[int]) -> bool:
     order's own: "sí, el martes" answers another question and stays "other".
     """
     words = [collapse(t.norm) for t in tokenize(text, expand=False)]
-    if not any(w in _LOGISTICS or w.startswith(_LOGISTICS_STEMS) for w in words):
+    address = any(w in _ADDRESS for w in words)  # "Av. Maipú 1200, a nombre de Gabriela": where and for whom
+    if not address and not any(w in _LOGISTICS or w.startswith(_LOGISTICS_STEMS) for w in words):
         return False
     for word in words:
         if word in _EDITS:
             return False
         number = int(word) if word.isdigit() else word_number(word)
-        if number is not None and word not in ("un", "una", "uno") and number not in quantities:
+        if number is not None and word not in ("un", "una", "uno") and number not in quantities and not address:
             return False
     return True
 

@@ -188,3 +188,19 @@ async def test_a_question_the_catalog_cannot_answer_goes_to_the_documents(bot: H
     assert "No encontré" not in reply["text"] and "días" in reply["text"]
     [reply] = await bot.say("docs-2", "¿tenés motosierras?")
     assert "No encontré «motosierras»" in reply["text"]  # a product asked for and not sold: said so
+
+
+async def test_two_business_questions_in_one_message_get_both_answers(bot: Harness) -> None:
+    [reply] = await bot.say("two-q", "¿Hacen envíos a Avellaneda? ¿Cuánto vale el domicilio?")
+    text = reply["text"]
+    assert "Avellaneda" in text and "$9.500" in text  # the zones and the cost, each from its section
+    assert "«Zonas de entrega»" in text and "«Costos de envío»" in text
+
+
+async def test_a_list_of_products_with_counts_is_an_order(bot: Harness) -> None:
+    offer = await bot.say("list-1", "hola, para la obra: 2 martillos, 3 destornilladores phillips y 1 bolsa de cemento")
+    text = offer[-1]["text"]
+    assert "2 × Martillo" in text and "3 × Destornillador Phillips" in text and "1 × Cemento" in text
+    done = await bot.say("list-1", "dale, confirmo. Av. Warnes 1450, a nombre de Gabriela Sosa")  # yes + where
+    assert "Registré" in done[0]["text"]
+    assert len((await bot.conversation("list-1"))["sales"]) == 3

@@ -7,7 +7,8 @@ when no passage clears the index's relevance floor the tool says so
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +41,10 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
     if index is None:
         return ToolOutcome(data={"found": False, "reason": "no knowledge base configured"})
     passages = await index.search(args.question, k=3)
+    parts = await _each_question(index, args.question, passages)
+    if parts:  # two questions in one message: both answered, each from its own section
+        return ToolOutcome(data={"found": True, **parts[0], "answers": parts,
+                                 "answer": " ".join(p["answer"] for p in parts)})
     if not passages:
         # The bot tells the customer it will ask the team: make sure the owner sees the question.
         await ctx.repos.conversations.update(
@@ -57,6 +62,25 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
             "passages": [{"source": p.source, "text": p.text, "score": p.score} for p in passages],
         }
     )
+
+
+_QUESTION_SPLIT = re.compile(r"(?<=\?)\s+|\s+(?=¿)")
+
+
+async def _each_question(index: Any, question: str, passages: list[Any]) -> list[dict[str, Any]]:
+    """Two or more questions ("¿Hacen envíos a Avellaneda? ¿Cuánto vale el domicilio?"), each answered from
+    the section that answers it, when they are answered by different sections. Empty otherwise."""
+    asked = [q.strip() for q in _QUESTION_SPLIT.split(question) if len(q.strip()) > 6]
+    if len(asked) < 2:
+        return []
+    parts: list[dict[str, Any]] = []
+    for sub in asked[:3]:
+        found = await index.search(sub, k=1)
+        if found and all(p["source"] != found[0].source for p in parts):
+            best = found[0]
+            parts.append({"source": best.source, "section": section_title(best.source),
+                          "answer": index.excerpt(best.text, sub, ANSWER_CHARS, sentences=1)})
+    return parts if len(parts) >= 2 else []
 
 
 def section_title(source: str) -> str:

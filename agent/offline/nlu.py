@@ -198,6 +198,12 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
         # a change keeps the last number ("en vez de 10, que sean 8"), an order the first
         picks = ev.explicit[-1:] if intent == "quantity_change" else (ev.explicit or ev.quantities)[:1]
         result.quantity = picks[0].value if picks else None
+    if intent in ("greeting", "fallback", "product_query") and len(_COUNTED_NOUN.findall(text)) >= 2:
+        # a list of products with their counts, without a "quiero": "para la obra: 2 pinzas, 2 cutters y 1 cinta"
+        listed = _items(text, prompts, lang)
+        if listed:
+            intent = result.intent = "purchase"
+            result.quantity = listed[0][1]
     if intent == "purchase":
         result.items = _items(text, prompts, lang)
     result.relative = bool(_RELATIVE.search(ev.norm))
@@ -301,6 +307,9 @@ _ITEM_SPLIT = re.compile(r"[,;\n+]|\s(?:y|e|and|más|mas|plus)\s", re.IGNORECASE
 _PRODUCTISH = ("purchase", "product_query", "quantity_change", "fallback")
 
 
+_COUNTED_NOUN = re.compile(r"(?<![\w.,:/-])\d{1,4}\s+(?!de la|am\b|pm\b|hs\b)[a-záéíóúñ]{3,}", re.IGNORECASE)
+
+
 def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | None]]:
     """The products of a message that orders several ("2 candados y 3 metros de cadena"): (words, count).
 
@@ -313,8 +322,7 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
         return []
     items: list[tuple[str, int | None]] = []
     for part in parts:
-        if "?" in part or "¿" in part:
-            continue
+        part = part.strip(" ¿?¡!")  # "¿me colabora con 2 pares de guantes y 2 gafas?": still products
         read = understand(part, prompts, lang)
         if read.intent in _PRODUCTISH and read.query and not read.about_business:
             query, quantity = read.query, read.quantity

@@ -78,6 +78,8 @@ def _is_count(tokens: list[Token], i: int, text: str, found: list[Quantity]) -> 
         text[end : end + 1] in {":", "/", "%", ".", ","} or text[start - 1 : start] in {":", "/", ".", ","}
     ):
         return False  # 10:30, 12/5, 20%, 2.5
+    if word.isdigit() and start > 1 and text[start - 1] == "-" and text[start - 2].isalpha():
+        return False  # a model name: "WD-40", "SDS-PLUS-2"
     # "2 latas de pintura de 20 ...": a later number after "de" describes the product.
     counts = [q for q in found if not q.article]
     return not (prev in {"de", "of"} and counts and counts[-1].end < i - 1)

@@ -40,7 +40,8 @@ _SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b"
 _NOT_A_PRODUCT = frozenset(
     """
     disculpe disculpa disculpame perdon perdona perdoname porfa gracias nada mas solo entonces mejor bueno ok sorry
-    please actually nomas unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos
+    please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store
+    unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos
     par pares paquete paquetes kilos metros litros units boxes bags cans pieces packs
     """.split()
 )
@@ -321,8 +322,11 @@ class Planner:
 
     def _on_purchase(self) -> Step:
         quantity = self.u.quantity or 1
-        if self.turn.pending and self.u.query and all(fold(w) in _NOT_A_PRODUCT for w in self.u.query.split()):
-            self.u.query = ""  # "no, disculpe, que sean 6 cajas nada más": the open order's product
+        if ((self.turn.pending or self.turn.focus) and self.u.query
+                and all(fold(w) in _NOT_A_PRODUCT for w in self.u.query.split())):
+            # "no, disculpe, que sean 6 cajas nada más", "va, lo quiero, lo recojo en la tienda": the product
+            # of the open order, or the one in front of the customer
+            self.u.query = ""
         if len(self.u.items) > 1 and "search_products" in self.tools:  # several products: each looked up
             return Step(calls=[call("search_products", query=query, limit=5) for query, _ in self.u.items])
         if self.u.query:

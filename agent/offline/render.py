@@ -144,6 +144,9 @@ class Renderer:
     # -- knowledge, meetings, leads, handoff -----------------------------------------
 
     def knowledge(self, data: dict[str, Any], offer: bool = False) -> str:
+        several = [a for a in data.get("answers") or [] if isinstance(a, dict) and a.get("answer")]
+        if len(several) >= 2:  # one answer per question asked, each cited by its section
+            return "\n".join(self.knowledge({"found": True, **a}) for a in several)
         answer = str(data.get("answer") or "").strip()
         if not data.get("found") or not answer:
             return self.unknown(offer)
