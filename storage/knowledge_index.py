@@ -32,7 +32,7 @@ import yaml
 from chromadb.api.models.Collection import Collection
 from rapidfuzz import fuzz, process
 
-from storage.embedding import STOPWORDS, get_collection, open_chroma, tokens
+from storage.embedding import STOPWORDS, get_collection, normalize, open_chroma, tokens
 
 LEXICON_PATH = Path(__file__).resolve().parent.parent / "config" / "lexicon" / "knowledge.yaml"
 COLLECTION = "knowledge"
@@ -46,6 +46,8 @@ _K1, _B = 1.2, 0.75
 W_BM25, W_COVERAGE, W_HEADING, W_VECTOR = 0.45, 0.25, 0.15, 0.15
 
 
+_ASKS_DURATION = re.compile(r"\b(?:cuant[oa]s? (?:dias|tiempo|semanas|meses)|how long|how many days|plazo|"
+                            r"hasta cuando|until when|deadline)\b")
 _ABBREVIATION = re.compile(
     r"\b(?:[A-Z]|av|avda|dr|dra|sr|sra|srta|ing|lic|arq|st|mr|mrs|ms|no|nº|n°|nro|tel|int|dto|depto|gral|pje|bv|blvd|"
     r"esq|km|ej|p|pág|aprox|etc|approx|vs)\.$", re.IGNORECASE)
@@ -410,6 +412,11 @@ class KnowledgeIndex:
                 if match and match[1] >= lex.fuzzy_min_ratio:
                     terms[match[0]] = lex.fuzzy_weight
             groups[word] = _Group(word, terms, lex.phrases.get(word, ()))
+        if _ASKS_DURATION.search(normalize(question)):
+            # "¿cuántos días tengo para…?", "how long do I have…": the passage that states a term or a deadline
+            terms = {t: 1.0 for word in ("plazo", "dias", "dentro") for t in corpus.related(word)}
+            if terms:
+                groups["plazo"] = _Group("plazo", terms, ("plazo",))
         return list(groups.values())
 
     def _lexical(self, groups: list[_Group], corpus: _Corpus) -> dict[str, _Match]:
