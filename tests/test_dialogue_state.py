@@ -204,3 +204,19 @@ async def test_a_list_of_products_with_counts_is_an_order(bot: Harness) -> None:
     done = await bot.say("list-1", "dale, confirmo. Av. Warnes 1450, a nombre de Gabriela Sosa")  # yes + where
     assert "Registré" in done[0]["text"]
     assert len((await bot.conversation("list-1"))["sales"]) == 3
+
+
+async def test_asking_if_an_exact_time_is_free_proposes_it(bot: Harness) -> None:
+    offer = await bot.say("free-1", "Buenas, ¿tienen disponibilidad el sábado a las 11:30 para una visita? Soy Valentina")
+    assert "sábado" in offer[-1]["text"] and "11:30" in offer[-1]["text"] and offer[-1]["buttons"]
+    await bot.say("free-1", "Perfecto, confirmo")
+    [appointment] = (await bot.conversation("free-1"))["appointments"]
+    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    assert (start.weekday(), start.hour, start.minute) == (5, 11, 30)
+
+
+async def test_how_a_product_is_used_is_answered_from_the_documents(bot: Harness) -> None:
+    [reply] = await bot.say("use-1", "cuanto rinde un litro de latex? quiero calcular para pintar")
+    assert "«" in reply["text"] and "No encontré" not in reply["text"]  # cited from a section
+    [reply] = await bot.say("use-2", "How long do I have to return something I bought?")
+    assert "30" in reply["text"]  # the return term, not the refund paragraph

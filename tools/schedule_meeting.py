@@ -27,6 +27,7 @@ from tools.context import ToolContext
 from tools.meeting_availability import availability
 from tools.meeting_commit import commit
 from tools.meeting_propose import propose, propose_cancel
+from tools.meeting_request import read_request_when
 from tools.meeting_text import decline, offer, say
 
 if TYPE_CHECKING:
@@ -70,7 +71,11 @@ async def schedule_meeting(args: ScheduleMeetingArgs, ctx: ToolContext) -> ToolO
         if args.action == "cancel":
             return await propose_cancel(ctx)
         if args.action == "availability":
-            return await availability(ctx, args.when)
+            when = await read_request_when(ctx, args.when) if args.when else None
+            if when is None or when.time is None:
+                return await availability(ctx, args.when)
+            # "¿tienen lugar el sábado a las 11:30?": that exact time, proposed when it is free
+            return await propose(ctx, "book", args.when, topic=args.topic, name=args.name, email=args.email)
         return await propose(ctx, args.action, args.when, topic=args.topic, name=args.name, email=args.email)
     except CalendarError as exc:
         log.warning("calendar unavailable: %s", exc, extra={"conversation_id": ctx.conversation_id})

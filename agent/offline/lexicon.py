@@ -192,6 +192,7 @@ CUES: dict[str, list[Cue]] = {
          1.5),
         (r"\b(pasar|ir|caer|venir|come|stop) (por|al|a la|by|to) (el |la |the |your )?(local|tienda|negocio|ferreteria|store|shop)\b",
          1.5),
+        (r"\b(come by|stop by|drop by|swing by|come in|come over|pop in|pop by)\b", 1.5),
     ),
     "knowledge": _cues(
         (

@@ -32,7 +32,9 @@ def stem(word: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return [stem(w) for w in re.findall(r"[a-z0-9]+", fold(text)) if w not in STOPWORDS]
+    """Folded, singular words; digits and letters apart ("6x150" is "6 x 150" as in "6 x 150 mm")."""
+    spaced = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", " ", fold(text))
+    return [stem(w) for w in re.findall(r"[a-z0-9]+", spaced) if w not in STOPWORDS]
 
 
 def match(query: str, name: str, similar: float = 80) -> tuple[float, bool]:

@@ -183,6 +183,8 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
     if intent in REROUTABLE and _asks_about_business(ev, cued):
         intent = "question"
         content = _product_words(ev)
+    elif (intent in ("product_query", "fallback") or (intent == "purchase" and "?" in text)) and _USAGE.search(ev.norm):
+        intent = "question"  # how a product is used ("¿cuánto rinde un litro de látex?"): the documents first
 
     result = Understanding(
         intent=intent, lang=lang, text=text, scores=scores, ordinal=ev.ordinal, lead=ev.lead
@@ -307,6 +309,12 @@ _ITEM_SPLIT = re.compile(r"[,;\n+]|\s(?:y|e|and|más|mas|plus)\s", re.IGNORECASE
 _PRODUCTISH = ("purchase", "product_query", "quantity_change", "fallback")
 
 
+_USAGE = re.compile(
+    r"\b(?:rinde|rendimiento|cuanto cubre|seca|secar|secado|diluir|diluyo|diluye|rebajar|rebajo|mezclar|mezclo|"
+    r"como se usa|como (?:lo |la )?uso|como se aplica|como (?:lo |la )?aplico|sirve para|sirven para|"
+    r"que \w+ (?:uso|usar|necesito|conviene) para|cual (?:uso|conviene|me conviene)|entre mano y mano|"
+    r"how (?:do i |to )?(?:use|apply|mix)|how much (?:does|will) \w+ cover|dry|drying|which \w+ (?:for|to))\b"
+)
 _COUNTED_NOUN = re.compile(r"(?<![\w.,:/-])\d{1,4}\s+(?!de la|am\b|pm\b|hs\b)[a-záéíóúñ]{3,}", re.IGNORECASE)
 
 
