@@ -220,3 +220,21 @@ async def test_how_a_product_is_used_is_answered_from_the_documents(bot: Harness
     assert "«" in reply["text"] and "No encontré" not in reply["text"]  # cited from a section
     [reply] = await bot.say("use-2", "How long do I have to return something I bought?")
     assert "30" in reply["text"]  # the return term, not the refund paragraph
+
+
+async def test_own_broken_tool_is_shopping_not_a_complaint_and_a_real_person_is_a_hand_over(bot: Harness) -> None:
+    replies = await bot.say("own-1", "Che, ¿cuántos martillos te quedan? El mío se rompió, un desastre jaja, necesito uno nuevo")
+    assert (await bot.conversation("own-1"))["status"] == "bot" and "Martillo" in replies[-1]["text"]
+    await bot.say("own-2", "¿Hay alguien de carne y hueso con quien pueda hablar? Es sobre una factura")
+    assert (await bot.conversation("own-2"))["status"] == "human"
+
+
+async def test_lead_signals_in_plain_words(bot: Harness) -> None:
+    await bot.say("lead-plain", "que tal, me llamo Nicolás Herrera, tengo una empresa chica de instalaciones eléctricas, "
+                                "NH Electricidad")
+    await bot.say("lead-plain", "me interesaría comprar cable seguido, por mes. escribime a nico@nhelectricidad.com.ar; "
+                                "las compras las decido yo y arrancamos en 2 semanas")
+    lead = (await bot.conversation("lead-plain"))["lead"]
+    assert lead["company"] == "NH Electricidad" and lead["email"] == "nico@nhelectricidad.com.ar"
+    assert lead["authority"] and lead["timeline"] and lead["need"]
+    assert lead["score"] >= 60

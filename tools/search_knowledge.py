@@ -70,7 +70,7 @@ _QUESTION_SPLIT = re.compile(r"(?<=\?)\s+|\s+(?=¿)")
 async def _each_question(index: Any, question: str, passages: list[Any]) -> list[dict[str, Any]]:
     """Two or more questions ("¿Hacen envíos a Avellaneda? ¿Cuánto vale el domicilio?"), each answered from
     the section that answers it, when they are answered by different sections. Empty otherwise."""
-    asked = [q.strip() for q in _QUESTION_SPLIT.split(question) if len(q.strip()) > 6]
+    asked = [q.strip() for q in _QUESTION_SPLIT.split(question) if len(q.strip()) > 6 and "?" in q]
     if len(asked) < 2:
         return []
     parts: list[dict[str, Any]] = []

@@ -28,7 +28,8 @@ _NAME_INTRO = re.compile(
     re.IGNORECASE,
 )
 _COMPANY_INTRO = re.compile(
-    r"\b(?:(?:tengo|tenemos|manejo|tiene) una (?:empresa|firma|pyme)(?: de [a-záéíóúñ ]{0,30}?)?,?|del estudio|"
+    r"\b(?:(?:tengo|tenemos|manejo|tiene|arrancando|arranque|arranqué|abri|abrí|empezando) (?:una|un) [a-záéíóúñ]+"
+    r"(?: [a-záéíóúñ]+){0,5},|del estudio|"
     r"estudio|de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|del|en la|en el|from|at|"
     r"at the|with|company|i work (?:at|for)|we are|somos|dueñ[oa] de|own|i own a [\w ]{0,30}?,|"
     r"(?:mantenimiento|compras|obra|obras|trabajo|trabajamos) en|administro|administramos|represento|"
@@ -42,7 +43,8 @@ _AUTHORITY = re.compile(
     r"(?:yo )?(?:apruebo|autorizo|firmo) (?:las|los) (?:compras|pedidos|presupuestos)|"
     r"i'?m the (?:owner|manager|buyer|director|ceo|founder)|purchasing (?:manager|agent)|i own|"
     r"(?:facilities|operations|procurement|purchasing|general|store) (?:manager|lead|director)|"
-    r"i sign off|sign off on|i approve|i make the decisions|decision maker|i'?m in charge)",
+    r"i sign off|sign off on|i approve|i make the (?:purchasing |buying |final )?decisions?|decision maker|"
+    r"i'?m in charge|(?:yo )?decido (?:yo )?(?:las|los) (?:compras|pedidos))",
     re.IGNORECASE,
 )
 _BUDGET = re.compile(
@@ -84,7 +86,8 @@ _TIMELINE = re.compile(
 )
 _NEED = re.compile(
     r"\b(?:necesito|necesitamos|busco|buscamos|estoy buscando|estamos buscando|queremos|quiero|ocupamos|ocupo|"
-    r"compramos|consumimos|usamos|estoy cotizando|estamos cotizando|cotizando|"
+    r"compramos|consumimos|usamos|estoy cotizando|estamos cotizando|cotizando|me interesar[ií]a(?: comprar)?|"
+    r"nos interesar[ií]a(?: comprar)?|nos interesa(?: comprar)?|(?:i'?m|we'?re|we are) interested in|"
     r"i need|we need|looking for|we want|i want|we buy|we use)\s+(.+?)(?=\s*(?:[,.;!?]|\s(?:y mi|and my|presupuesto|budget)\b|$))",
     re.IGNORECASE,
 )

@@ -82,7 +82,8 @@ CUES: dict[str, list[Cue]] = {
             4.5,
         ),
         (
-            r"\b(persona|humano|alguien|asesor) (real|de verdad)\b|\bhay alguien (real|ahi)\b|\b(algun|alguna) (humano|persona|asesor|asesora)\b",
+            r"\b(persona|humano|alguien|asesor) (real|de verdad|de carne y hueso)\b|\bhay alguien (real|ahi|con quien)\b|"
+            r"\b(algun|alguna) (humano|persona|asesor|asesora)\b|\balguien con quien (pueda|puedo) hablar\b",
             4.5,
         ),
         (
@@ -103,7 +104,8 @@ CUES: dict[str, list[Cue]] = {
     "complaint": _cues(
         (
             r"\b(roto|rota|rotos|rotas|fallado|fallada|fallados|falladas|defectuoso|defectuosa|danado|danada|"
-            r"abollado|abollada|rajado|rajada|golpeado|golpeada|rayado|rayada|manchado|manchada|se rompio|se rompieron|"
+            r"abollado|abollada|rajado|rajada|golpeado|golpeada|rayado|rayada|manchado|manchada|doblado|doblada|"
+            r"torcido|torcida|incompleto|incompleta|equivocado|equivocada|se rompio|se rompieron|"
             r"se quemo|se partio|se quebro|se rajo|se desarmo|se salio|vencido|vencida|vencidos|vencidas|"
             r"dejo de (funcionar|andar)|broken|damaged|defective|faulty|cracked|dented|stopped working|"
             r"broke|garbage|junk|useless)\b",

@@ -34,7 +34,19 @@ def stem(word: str) -> str:
 def _words(text: str) -> list[str]:
     """Folded, singular words; digits and letters apart ("6x150" is "6 x 150" as in "6 x 150 mm")."""
     spaced = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", " ", fold(text))
-    return [stem(w) for w in re.findall(r"[a-z0-9]+", spaced) if w not in STOPWORDS]
+    return [_UNIT.get(w, stem(w)) for w in re.findall(r"[a-z0-9]+", spaced) if w not in STOPWORDS]
+
+
+# One spelling per unit, as catalogs abbreviate them ("1 litro" is "1 l", "50 kilos" is "50 kg").
+_UNIT = {
+    **dict.fromkeys(("litro", "litros", "lt", "lts", "liter", "liters", "litre", "litres"), "l"),
+    **dict.fromkeys(("kilo", "kilos", "kilogramo", "kilogramos", "kgs"), "kg"),
+    **dict.fromkeys(("metro", "metros", "mts", "mt", "meter", "meters"), "m"),
+    **dict.fromkeys(("centimetro", "centimetros", "cms"), "cm"),
+    **dict.fromkeys(("milimetro", "milimetros", "mms"), "mm"),
+    **dict.fromkeys(("pulgada", "pulgadas", "inch", "inches", "pulg"), "pulgada"),
+    **dict.fromkeys(("watt", "watts", "w"), "w"),
+}
 
 
 def match(query: str, name: str, similar: float = 80) -> tuple[float, bool]:

@@ -180,6 +180,9 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
     _structural(scores, ev)
     intent = _decide(scores, ev, text, prompts)
     content = ev.content
+    if intent == "complaint" and _OWN_BROKE.search(ev.norm) and _WANTS_NEW.search(ev.norm) and not _BOUGHT_HERE.search(ev.norm):
+        # "la mía se rompió, necesito una nueva": their own tool broke and they shop for another
+        intent = "product_query"
     if intent in REROUTABLE and _asks_about_business(ev, cued):
         intent = "question"
         content = _product_words(ev)
@@ -309,6 +312,10 @@ _ITEM_SPLIT = re.compile(r"[,;\n+]|\s(?:y|e|and|más|mas|plus)\s", re.IGNORECASE
 _PRODUCTISH = ("purchase", "product_query", "quantity_change", "fallback")
 
 
+_OWN_BROKE = re.compile(r"\b(?:la mia|el mio|los mios|las mias|se me (?:rompio|quemo|partio|rajo)|my old|mine)\b")
+_WANTS_NEW = re.compile(r"\b(?:una nueva|uno nuevo|otra|otro|nuev[oa]s?|reemplazo|a new|another|replacement)\b")
+_BOUGHT_HERE = re.compile(r"\b(?:les compre|compre aca|compre aqui|me vendieron|me la vendieron|me lo vendieron|"
+                          r"you sold|bought (?:it )?(?:here|from you))\b")
 _USAGE = re.compile(
     r"\b(?:rinde|rendimiento|cuanto cubre|seca|secar|secado|diluir|diluyo|diluye|rebajar|rebajo|mezclar|mezclo|"
     r"como se usa|como (?:lo |la )?uso|como se aplica|como (?:lo |la )?aplico|sirve para|sirven para|"
