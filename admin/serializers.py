@@ -22,7 +22,7 @@ def product_json(p) -> dict[str, Any]:
 
 def sale_json(s: Sale) -> dict[str, Any]:
     return {
-        "id": s.id, "order_id": s.order_id, "sku": s.sku, "name": s.product_name, "quantity": s.quantity,
+        "id": s.id, "order_id": s.order_id, "order": s.order_ref or s.order_id, "sku": s.sku, "name": s.product_name, "quantity": s.quantity,
         "unit_price": float(s.unit_price), "total": float(s.total), "currency": s.currency,
         "conversation_id": s.conversation_id, "created_at": iso(s.created_at),
     }

@@ -100,10 +100,12 @@ class Message(SQLModel, table=True):
 
 class Sale(SQLModel, table=True):
     __tablename__ = "sales"
+    __table_args__ = (Index("ix_sales_order_ref", "business_id", "order_ref"),)
 
     id: int | None = Field(default=None, primary_key=True)
     business_id: str = Field(index=True, max_length=64)
-    order_id: str = Field(unique=True, max_length=64)
+    order_id: str = Field(unique=True, max_length=64)  # the line's idempotency key
+    order_ref: str | None = Field(None, max_length=64)  # the order, shared by all its lines
     conversation_id: int | None = Field(None, foreign_key="conversations.id", index=True)
     product_id: int = Field(foreign_key="products.id")
     sku: str = Field(max_length=64)

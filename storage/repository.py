@@ -176,6 +176,7 @@ class SaleRepo:
             sale = Sale(
                 business_id=self.business_id,
                 order_id=order_id,
+                order_ref=order_id,
                 conversation_id=conversation_id,
                 product_id=product.id,
                 sku=product.sku,
@@ -227,7 +228,8 @@ class SaleRepo:
                     if done.rowcount != 1:
                         await s.refresh(product)
                         raise _LineFailed(CommitResult("insufficient", available=product.stock, sku=sku))
-                    sale = Sale(business_id=self.business_id, order_id=line_id, conversation_id=conversation_id,
+                    sale = Sale(business_id=self.business_id, order_id=line_id, order_ref=order_id,
+                                conversation_id=conversation_id,
                                 product_id=product.id, sku=product.sku, product_name=product.name,
                                 quantity=quantity, unit_price=product.price, total=product.price * quantity,
                                 currency=currency)

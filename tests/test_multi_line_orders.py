@@ -16,7 +16,8 @@ async def test_several_products_in_one_message_make_one_order(bot: Harness) -> N
     assert "Registré" in done[0]["text"]
     sales = (await bot.conversation("multi-1"))["sales"]
     assert sorted((s["sku"], s["quantity"]) for s in sales) == [("DEST-PH2", 3), ("MART-16", 2)]
-    assert len({s["order_id"].rsplit("-", 1)[0] for s in sales}) == 1  # one order, one id shared by its lines
+    assert len({s["order"] for s in sales}) == 1  # one order, its reference shared by its lines
+    assert len({s["order_id"] for s in sales}) == 2  # each line its own idempotency key
 
 
 async def test_a_product_added_to_the_open_order_and_a_quantity_changed(bot: Harness) -> None:
