@@ -253,6 +253,7 @@ class _Group:
     word: str
     terms: dict[str, float]
     phrases: tuple[str, ...] = ()
+    bonus: bool = False  # ranks a passage that has it higher, never counts against one that lacks it
 
 
 @dataclass(frozen=True)
@@ -416,7 +417,7 @@ class KnowledgeIndex:
             # "¿cuántos días tengo para…?", "how long do I have…": the passage that states a term or a deadline
             terms = {t: 1.0 for word in ("plazo", "dias", "dentro") for t in corpus.related(word)}
             if terms:
-                groups["plazo"] = _Group("plazo", terms, ("plazo",))
+                groups["plazo"] = _Group("plazo", terms, ("plazo",), bonus=True)
         return list(groups.values())
 
     def _lexical(self, groups: list[_Group], corpus: _Corpus) -> dict[str, _Match]:
@@ -425,7 +426,7 @@ class KnowledgeIndex:
             min(corpus.rare_idf, max((corpus.idf(t) for t in g.terms), default=corpus.rare_idf))
             for g in groups
         ]
-        total = sum(weights) or 1.0
+        total = sum(w for w, g in zip(weights, groups, strict=True) if not g.bonus) or 1.0
         out: dict[str, _Match] = {}
         for chunk in corpus.chunks:
             bm25 = covered = titled = 0.0
@@ -442,8 +443,9 @@ class KnowledgeIndex:
                         in_heading = in_heading or s in chunk.section_terms
                 if best:
                     bm25 += best
-                    covered += weight
-                    titled += weight if in_heading else 0.0
+                    if not group.bonus:
+                        covered += weight
+                        titled += weight if in_heading else 0.0
             if bm25:
                 out[chunk.id] = _Match(bm25, covered / total, titled / total, anchored)
         return out

@@ -238,3 +238,21 @@ async def test_lead_signals_in_plain_words(bot: Harness) -> None:
     assert lead["company"] == "NH Electricidad" and lead["email"] == "nico@nhelectricidad.com.ar"
     assert lead["authority"] and lead["timeline"] and lead["need"]
     assert lead["score"] >= 60
+
+
+async def test_a_day_corrected_while_the_meeting_awaits_a_yes_keeps_its_hour(bot: Harness) -> None:
+    await bot.say("meet-en", "I'd like to visit the store on Tuesday at 10 to talk with an advisor")
+    moved = await bot.say("meet-en", "actually Wednesday works better, same time")
+    assert "Wednesday" in moved[-1]["text"] and "10:00" in moved[-1]["text"], moved
+    await bot.say("meet-en", "great")
+    [appointment] = (await bot.conversation("meet-en"))["appointments"]
+    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    assert (start.weekday(), start.hour) == (2, 10)
+
+
+async def test_a_bare_count_in_english_after_the_offer(bot: Harness) -> None:
+    await bot.say("count-en", "can I get 2 hammers?")
+    fewer = await bot.say("count-en", "sorry, just one")
+    assert "1 × Martillo" in fewer[-1]["text"]
+    await bot.say("count-en", "yes")
+    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("count-en"))["sales"]] == [("MART-16", 1)]

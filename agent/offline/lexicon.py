@@ -117,14 +117,15 @@ CUES: dict[str, list[Cue]] = {
             4.0,
         ),
         (
-            r"\b(nunca|todavia no|aun no|sigue sin|sigo sin) (me )?(llego|llegaron|vino|recibi|respondieron|contestaron|funciono|anduvo)\b",
+            r"\b(nunca|todavia no|aun no|sigue sin|sigo sin|no) (me )?(llego|llega|llegan|llegaron|ha llegado|han llegado|"
+            r"vino|recibi|respondieron|contestaron|funciono|anduvo)\b",
             4.0,
         ),
         (
             r"\b(pesima|pesimo|pesimos|pesimas|malisimo|malisima|horrible|desastre|verguenza|estafa|estafaron|"
             r"estafadores|chantas|inaceptable|indignante|indignado|indignada|harto|harta|podrido|podrida|queja|"
             r"quejarme|reclamo|reclamar|reclamos|denuncia|denunciar|decepcion|decepcionado|decepcionada|"
-            r"lamentable|mala atencion|mal atendido|mal atendida|maltrato|me trataron mal|vergonzoso|enojado|"
+            r"lamentable|me desespere|desesperado|desesperada|mala atencion|mal atendido|mal atendida|maltrato|me trataron mal|vergonzoso|enojado|"
             r"enojada|furioso|furiosa|sigo esperando|nadie me (responde|contesta|atiende)|"
             r"estoy (re |muy )?caliente|hace .{1,25} que espero|(muy |re )?(mala|malo|malisima) (la |el )?"
             r"(atencion|calidad|experiencia|servicio)|pague y (no|nada|todavia)|(llego|vino|llegaron|vinieron) mal)\b",
@@ -184,7 +185,8 @@ CUES: dict[str, list[Cue]] = {
             r"\b(agendar|agendame|agendas|agendan|agendemos|agende|coordinar|coordinamos|coordinemos|programar|"
             r"reprogramar|reagendar|reprogramame|schedule|reschedule|set up a|arrange a|meet|juntarnos|"
             r"reunirnos|vernos|visitarlos|pasar a verlos|ir a verlos|verlos|vengan? a medir|venir a medir|que vengan?|llamame|"
-            r"llamenme|me llamen|me llaman|call me)\b",
+            r"llamenme|me llamen|me llaman|call me|me (pueden|podes|podrian|podrias) llamar|llamarme|"
+            r"give me a call|phone me)\b",
             2.5,
         ),
         (r"\b(book)\b", 1.0),

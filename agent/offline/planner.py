@@ -46,6 +46,8 @@ _NOT_A_PRODUCT = frozenset(
     """.split()
 )
 _COUNT_FILLER = frozenset({"unidades", "unidad", "u", "uds", "units", "pcs", "pieces", "nomas", "porfa", "please",
+                           "sorry", "perdon", "disculpa", "disculpe", "mejor", "actually", "make", "it", "que", "sean",
+                           "sea",
                            "por", "favor", "solo", "only", "just"})
 
 
@@ -145,13 +147,14 @@ class Planner:
         asked = turn.facts.get("asked") or {}
         if not isinstance(asked, dict):
             return
-        if asked.get("kind") == "day_time" and u.when and u.intent in ("fallback", "product_query", "question",
-                                                                         "knowledge", "contact", "thanks"):
+        arranging = asked.get("kind") == "day_time" or (asked.get("kind") == "yes_no" and asked.get("about") == "meeting")
+        if arranging and u.when and u.intent in ("fallback", "product_query", "question", "knowledge", "contact",
+                                                 "thanks"):
             u.intent, u.action = "meeting", "book"  # "entonces a las 17:30", "el jueves a la tarde"
             return
         if u.intent not in ("fallback", "product_query", "confirm"):
             return
-        words = [w for w in fold(u.text).strip(" .!¡¿?").split() if w not in _COUNT_FILLER]
+        words = [w for w in re.findall(r"\w+", fold(u.text)) if w not in _COUNT_FILLER]
         count = word_number(words[0]) if len(words) == 1 else None
         if not count or count > 100000:
             return
