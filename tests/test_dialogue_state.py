@@ -256,3 +256,30 @@ async def test_a_bare_count_in_english_after_the_offer(bot: Harness) -> None:
     assert "1 × Martillo" in fewer[-1]["text"]
     await bot.say("count-en", "yes")
     assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("count-en"))["sales"]] == [("MART-16", 1)]
+
+
+async def test_the_cheapest_of_the_products_shown(bot: Harness) -> None:
+    assert (await bot.import_csv(SMALL_CATALOG + MORE))["status"] == 200
+    await bot.say("cheap-1", "¿qué martillos tenés?")
+    offer = await bot.say("cheap-1", "dame el más barato")
+    assert "1 × Martillo de goma" in offer[-1]["text"], offer  # $8.900 < $12.500
+
+
+async def test_a_booked_meeting_moved_to_another_day_keeps_its_hour_and_can_be_cancelled(bot: Harness) -> None:
+    await bot.say("meet-move", "agendame una visita el martes a las 15")
+    await bot.say("meet-move", "sí")
+    moved = await bot.say("meet-move", "¿la podemos pasar al miércoles?")
+    assert "miércoles" in moved[-1]["text"] and "15:00" in moved[-1]["text"], moved
+    await bot.say("meet-move", "sí")
+    [appointment] = [a for a in (await bot.conversation("meet-move"))["appointments"] if a["status"] == "booked"]
+    assert datetime.fromisoformat(appointment["start"]).astimezone(TZ).weekday() == 2
+    await bot.say("meet-move", "al final no puedo, cancelala")
+    await bot.say("meet-move", "sí")
+    assert all(a["status"] != "booked" for a in (await bot.conversation("meet-move"))["appointments"])
+
+
+async def test_free_times_of_a_day_then_an_hour_books_on_that_day(bot: Harness) -> None:
+    listed = await bot.say("free-2", "qué horarios tenés libres el viernes?")
+    assert "viernes" in listed[-1]["text"]
+    offer = await bot.say("free-2", "a las 10 está bien")
+    assert "viernes" in offer[-1]["text"] and "10:00" in offer[-1]["text"] and offer[-1]["buttons"]

@@ -9,6 +9,7 @@ times (tools/meeting_availability.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,9 @@ async def propose(
         action = action if existing is not None else "book"
 
     when = await read_request_when(ctx, when_text)
+    if when is not None and when.time is None and when.part is None and existing is not None:
+        # a booked meeting moved to another day ("¿la pasamos al miércoles?") keeps its hour
+        when = replace(when, time=existing.start.astimezone(ctx.config.tz).time().replace(tzinfo=None))
     if when is None or when.time is None:
         return await need_time(ctx, when, existing)
     start = when.at(ctx.config.tz)

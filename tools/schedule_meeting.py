@@ -94,7 +94,9 @@ def _asks(data: dict[str, Any]) -> dict[str, Any] | None:
         return {"kind": "yes_no", "about": "meeting"}
     if status in ("need_time", "busy", "outside_hours", "available"):
         asked: dict[str, Any] = {"kind": "day_time", "about": "meeting"}
-        day = data.get("date") or str(data.get("requested") or "")[:10]
+        offered = [s for s in data.get("slots") or data.get("alternatives") or [] if isinstance(s, dict)]
+        day = data.get("date") or str(data.get("requested") or "")[:10] or (
+            str(offered[0].get("start") or "")[:10] if offered else "")
         if day:  # the day being arranged: "entonces a las 17:30" is on it
             asked["date"] = day
         if data.get("requested"):

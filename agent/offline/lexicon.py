@@ -197,6 +197,12 @@ CUES: dict[str, list[Cue]] = {
         (r"\b(pasar|ir|caer|venir|come|stop) (por|al|a la|by|to) (el |la |the |your )?(local|tienda|negocio|ferreteria|store|shop)\b",
          1.5),
         (r"\b(come by|stop by|drop by|swing by|come in|come over|pop in|pop by)\b", 1.5),
+        (r"\b(horarios?|turnos?|lugar|times?|slots?)\b.{0,16}\b(libres?|disponibles?|free|available)\b", 3.0),
+        # the meeting (feminine: la visita, la cita, la reunión) moved: "¿la podemos pasar al miércoles?"
+        (r"\bla (podemos |puedo |podria |podriamos |podes |podran )?(pasar|mover|correr|reprogramar|postergar|"
+         r"adelantar)\b", 2.5),
+        (r"\b(cancelala|cancelamela|cancelame la|cancel(ar|a|á)? (la|mi) (visita|cita|reunion|turno)|"
+         r"cancel (my|the) (visit|appointment|meeting|call))\b", 3.0),
     ),
     "knowledge": _cues(
         (

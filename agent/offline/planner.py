@@ -36,6 +36,8 @@ _ATTRIBUTE = re.compile(r"\b(?:(?:el|la|los|las|uno|una) de|the \w+(?: \w+)? one
 _CHANGE = re.compile(r"\b(?:mejor\s+)?(?:que sean|mejor|make it|change it to|pon[eé]|cambi\w+ a)\s+(?P<n>\d{1,4})\b"
                      r"(?:\s+(?:unidades|units|cajas|boxes|bolsas|latas))?", re.IGNORECASE)
 _ADD = re.compile(r"\b(?:agreg\w*|sum\w*|añad\w*|anad\w*|add|plus|tambi[eé]n|also)\b")
+_CHEAPEST = re.compile(r"\b(?:mas barat[oa]s?|mas economic[oa]s?|menor precio|cheapest|least expensive|cheaper one)\b")
+_DEAREST = re.compile(r"\b(?:mas car[oa]s?|de mayor precio|most expensive|priciest)\b")
 _SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b")
 _NOT_A_PRODUCT = frozenset(
     """
@@ -93,6 +95,7 @@ class Planner:
         self.u.lang = lang
         self.say = Renderer(prompts, lang, turn.facts)
         self._change_and_add(prompts, lang)
+        self._by_price()
         self._answer_to_asked()
         self._follow_up(prompts, lang)
         self._accept_offer()
@@ -139,6 +142,27 @@ class Planner:
         reading.lang = self.u.lang
         self.u = reading
         self._changed_line = (str(lines[0]["sku"]), int(change.group("n")))
+
+    def _by_price(self) -> None:
+        """"el más barato", "the cheapest one", "el más caro": a pick among the products shown, by price."""
+        u, focus = self.u, self.turn.focus
+        norm = fold(u.text)
+        cheap, dear = _CHEAPEST.search(norm), _DEAREST.search(norm)
+        if not (cheap or dear) or not focus or u.intent in ("complaint", "human", "meeting"):
+            return
+        priced = []
+        for i, item in enumerate(focus):
+            try:
+                priced.append((float(item.get("price")), i, int(item.get("stock", 1) or 0) > 0))
+            except (TypeError, ValueError):
+                continue
+        in_stock = [p for p in priced if p[2]] or priced
+        if not in_stock:
+            return
+        u.ordinal = (min(in_stock) if cheap else max(in_stock))[1]
+        u.query = ""
+        if "?" not in u.text and u.intent not in ("purchase", "quantity_change"):
+            u.intent = "purchase"
 
     def _answer_to_asked(self) -> None:
         """A bare count answers our question: "8" after one product was shown ("¿cuántas querés?"),
