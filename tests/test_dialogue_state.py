@@ -283,3 +283,10 @@ async def test_free_times_of_a_day_then_an_hour_books_on_that_day(bot: Harness) 
     assert "viernes" in listed[-1]["text"]
     offer = await bot.say("free-2", "a las 10 está bien")
     assert "viernes" in offer[-1]["text"] and "10:00" in offer[-1]["text"] and offer[-1]["buttons"]
+
+
+async def test_who_they_are_said_over_two_messages(bot: Harness) -> None:
+    await bot.say("lead-two", "hola, les escribo de Reformas Sur")
+    await bot.say("lead-two", "soy Laura, la encargada de compras")
+    lead = (await bot.conversation("lead-two"))["lead"]
+    assert lead["name"] == "Laura" and lead["company"] == "Reformas Sur" and lead["authority"]

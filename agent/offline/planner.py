@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.language import detect_language
 from agent.offline.compose import BUYING, Composer
+from agent.offline.contact import extract_lead
 from agent.offline.nlu import Understanding, understand
 from agent.offline.numbers import word_number
 from agent.offline.render import Renderer
@@ -419,7 +420,12 @@ class Planner:
         return when
 
     def _on_contact(self) -> Step:
-        return self._tool("qualify_lead", **{k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS})
+        # "les escribo de Reformas Sur" then "soy Laura, la encargada de compras": what the message before
+        # said about who they are (and no one kept yet) counts too
+        earlier = extract_lead(self.turn.previous_human) if self.turn.previous_human else {}
+        said = {k: v for k, v in {**{k: earlier[k] for k in ("company", "role", "name") if k in earlier},
+                                  **self.u.lead}.items() if k in _LEAD_FIELDS}
+        return self._tool("qualify_lead", **said)
 
     def _on_quote(self) -> Step:
         lead = {k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS}
