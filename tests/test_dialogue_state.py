@@ -290,3 +290,22 @@ async def test_who_they_are_said_over_two_messages(bot: Harness) -> None:
     await bot.say("lead-two", "soy Laura, la encargada de compras")
     lead = (await bot.conversation("lead-two"))["lead"]
     assert lead["name"] == "Laura" and lead["company"] == "Reformas Sur" and lead["authority"]
+
+
+async def test_regional_yes_words_and_what_is_left_by_its_count(bot: Harness) -> None:
+    await bot.say("cl-1", "necesito 2 destornilladores phillips")
+    done = await bot.say("cl-1", "ya, perfecto, confírmalo po")
+    assert "Registré" in done[0]["text"]
+    offer = await bot.say("pe-1", "necesito 9 taladros percutores")
+    assert "3" in offer[-1]["text"]  # only 3 in stock: offered
+    left = await bot.say("pe-1", "bueno, dame los 3 que tengan")
+    assert "3 × Taladro" in left[-1]["text"]
+    await bot.say("pe-1", "Sí, conforme")
+    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("pe-1"))["sales"]] == [("TAL-650", 3)]
+
+
+async def test_a_wrong_item_is_a_complaint_and_a_follow_up_question_keeps_its_topic(bot: Harness) -> None:
+    await bot.say("wrong-1", "pedí un martillo y me mandaron un destornillador. No es lo que pedí, necesito que me lo solucionen")
+    assert (await bot.conversation("wrong-1"))["status"] == "human"
+    [reply] = await bot.say("follow-1", "¿llegan con envío a Lanús? ¿cuánto sale?")
+    assert "Lanús" in reply["text"] and "$9.500" in reply["text"]

@@ -42,9 +42,11 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
         return ToolOutcome(data={"found": False, "reason": "no knowledge base configured"})
     passages = await index.search(args.question, k=3)
     parts = await _each_question(index, args.question, passages)
-    if parts:  # two questions in one message: both answered, each from its own section
+    if len(parts) >= 2:  # two questions in one message: both answered, each from its own section
         return ToolOutcome(data={"found": True, **parts[0], "answers": parts,
                                  "answer": " ".join(p["answer"] for p in parts)})
+    if parts and not passages:  # the message as a whole matched nothing; one of its questions did
+        return ToolOutcome(data={"found": True, **parts[0]})
     if not passages:
         # The bot tells the customer it will ask the team: make sure the owner sees the question.
         await ctx.repos.conversations.update(
@@ -76,11 +78,14 @@ async def _each_question(index: Any, question: str, passages: list[Any]) -> list
     parts: list[dict[str, Any]] = []
     for sub in asked[:3]:
         found = await index.search(sub, k=1)
+        if not found and parts:  # "¿llegan con envío a Lanús? ¿cuánto sale?": about what the one before was
+            document = parts[-1]["source"].split(" › ", 1)[0].rsplit(".", 1)[0].replace("-", " ")
+            found = await index.search(f"{document} {sub}", k=1)
         if found and all(p["source"] != found[0].source for p in parts):
             best = found[0]
             parts.append({"source": best.source, "section": section_title(best.source),
                           "answer": index.excerpt(best.text, sub, ANSWER_CHARS, sentences=1)})
-    return parts if len(parts) >= 2 else []
+    return parts
 
 
 def section_title(source: str) -> str:

@@ -70,7 +70,8 @@ CUES: dict[str, list[Cue]] = {
         ),
     ),
     "human": _cues(
-        (r"\b(pasame|paseme|pasenme|pasame|comunicame|comuniqueme|comuniquenme|transfer me|put me through) (con|with|to) "
+        (r"\b(pasame|paseme|pasenme|pasar|pasarme|comunicame|comuniqueme|comuniquenme|comunicar|transfer me|"
+         r"put me through) (con|with|to) "
          r"(el|la|un|una|alguien|the|a|someone)\b", 6.0),
         (
             r"\b(hablar|hable|comunicarme|comunicar|comunicas|comunican|comunicame|comuniqueme|comuniquenme|"
@@ -125,7 +126,8 @@ CUES: dict[str, list[Cue]] = {
             r"\b(pesima|pesimo|pesimos|pesimas|malisimo|malisima|horrible|desastre|verguenza|estafa|estafaron|"
             r"estafadores|chantas|inaceptable|indignante|indignado|indignada|harto|harta|podrido|podrida|queja|"
             r"quejarme|reclamo|reclamar|reclamos|denuncia|denunciar|decepcion|decepcionado|decepcionada|"
-            r"lamentable|me desespere|desesperado|desesperada|mala atencion|mal atendido|mal atendida|maltrato|me trataron mal|vergonzoso|enojado|"
+            r"lamentable|no es lo que (pedi|compre|encargue)|me (mandaron|enviaron|trajeron|dieron) (otra cosa|otro|otra|"
+            r"cualquier cosa|lo que no)|wrong item|not what i ordered|me desespere|desesperado|desesperada|mala atencion|mal atendido|mal atendida|maltrato|me trataron mal|vergonzoso|enojado|"
             r"enojada|furioso|furiosa|sigo esperando|nadie me (responde|contesta|atiende)|"
             r"estoy (re |muy )?caliente|hace .{1,25} que espero|(muy |re )?(mala|malo|malisima) (la |el )?"
             r"(atencion|calidad|experiencia|servicio)|pague y (no|nada|todavia)|(llego|vino|llegaron|vinieron) mal)\b",
@@ -184,7 +186,7 @@ CUES: dict[str, list[Cue]] = {
         (
             r"\b(agendar|agendame|agendas|agendan|agendemos|agende|coordinar|coordinamos|coordinemos|programar|"
             r"reprogramar|reagendar|reprogramame|schedule|reschedule|set up a|arrange a|meet|juntarnos|"
-            r"reunirnos|vernos|visitarlos|pasar a verlos|ir a verlos|verlos|vengan? a medir|venir a medir|que vengan?|llamame|"
+            r"reunirnos|reunirme|juntarme|vernos|visitarlos|pasar a verlos|ir a verlos|verlos|vengan? a medir|venir a medir|que vengan?|llamame|"
             r"llamenme|me llamen|me llaman|call me|me (pueden|podes|podrian|podrias) llamar|llamarme|"
             r"give me a call|phone me)\b",
             2.5,

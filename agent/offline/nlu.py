@@ -188,6 +188,8 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
         content = _product_words(ev)
     elif (intent in ("product_query", "fallback") or (intent == "purchase" and "?" in text)) and _USAGE.search(ev.norm):
         intent = "question"  # how a product is used ("¿cuánto rinde un litro de látex?"): the documents first
+    elif intent == "fallback" and "?" in text and len(content) >= 2 and not OFF_TOPIC.search(ev.norm):
+        intent = "question"  # a question we could not place: the documents, then the catalog, then "I don't know"
 
     result = Understanding(
         intent=intent, lang=lang, text=text, scores=scores, ordinal=ev.ordinal, lead=ev.lead
@@ -319,7 +321,7 @@ _BOUGHT_HERE = re.compile(r"\b(?:les compre|compre aca|compre aqui|me vendieron|
 _USAGE = re.compile(
     r"\b(?:rinde|rendimiento|cuanto cubre|seca|secar|secado|diluir|diluyo|diluye|rebajar|rebajo|mezclar|mezclo|"
     r"como se usa|como (?:lo |la )?uso|como se aplica|como (?:lo |la )?aplico|sirve para|sirven para|"
-    r"que \w+ (?:uso|usar|necesito|conviene) para|cual (?:uso|conviene|me conviene)|entre mano y mano|"
+    r"que \w+ (?:uso|usar|necesito|conviene) (?:para|pa)|cual (?:uso|conviene|me conviene)|entre mano y mano|"
     r"how (?:do i |to )?(?:use|apply|mix)|how much (?:does|will) \w+ cover|dry|drying|which \w+ (?:for|to))\b"
 )
 _COUNTED_NOUN = re.compile(r"(?<![\w.,:/-])\d{1,4}\s+(?!de la|am\b|pm\b|hs\b)[a-záéíóúñ]{3,}", re.IGNORECASE)
