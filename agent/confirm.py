@@ -64,6 +64,9 @@ _LOGISTICS = _vocabulary(
     """
 )
 _ABBREVIATED = re.compile(r"\b(av|avda|dr|dra|sr|sra|srta|nro|depto|dto|gral|ing|lic|arq|st|apt)\.", re.IGNORECASE)
+_YES_STEMS = ("confirm", "apart", "reserv", "agend")
+_NOT_YES_WORDS = frozenset({"confirmar", "confirmacion", "apartado", "reserva", "reservas", "agenda", "agendar",
+                            "confirmation", "reservation"})
 _ADDRESS = _vocabulary("av avenida calle direccion domicilio piso depto departamento barrio altura esquina nombre "
                        "address street apt apartment floor name")
 _LOGISTICS_STEMS = tuple(sorted(_vocabulary("retir recog recoj llev pagu pag abon mand envi")))
@@ -244,6 +247,10 @@ def _classify(text: str, prompts: PromptStore, pending: dict[str, Any] | None) -
     kinds: list[str] = []  # "yes" | "no" | "filler" | the unmatched word itself
     i = 0
     while i < len(words):
+        if words[i].startswith(_YES_STEMS) and words[i] not in _NOT_YES_WORDS:
+            kinds.append("yes")  # "confírmemelo", "apártamela", "resérvemelos": any person, any pronoun
+            i += 1
+            continue
         for kind, table in (("yes", yes), ("no", no), ("filler", filler)):
             match = next((p for p in table if tuple(words[i : i + len(p)]) == p), None)
             if match:

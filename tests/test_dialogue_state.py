@@ -309,3 +309,21 @@ async def test_a_wrong_item_is_a_complaint_and_a_follow_up_question_keeps_its_to
     assert (await bot.conversation("wrong-1"))["status"] == "human"
     [reply] = await bot.say("follow-1", "¿llegan con envío a Lanús? ¿cuánto sale?")
     assert "Lanús" in reply["text"] and "$9.500" in reply["text"]
+
+
+async def test_usted_yes_forms_and_a_change_after_a_yes_word(bot: Harness) -> None:
+    await bot.say("ud-1", "Órale, buenas. Quiero el martillo carpintero, ¿me lo aparta? Nomás uno")
+    done = await bot.say("ud-1", "Sale, confírmemelo por favor")
+    assert "Registré" in done[0]["text"]
+    await bot.say("cl-2", "hola, necesito 2 bolsas de cemento po")
+    changed = await bot.say("cl-2", "ya, pero mejor que sean 4, se me olvidaba la otra pieza")
+    assert "4 × Cemento" in changed[-1]["text"]
+
+
+async def test_complaints_in_other_words_and_a_size_that_is_not_a_count(bot: Harness) -> None:
+    await bot.say("cmp-1", "mi pedido tenía que llegar ayer y nada, llevo todo el día esperando. Qué mal servicio.")
+    assert (await bot.conversation("cmp-1"))["status"] == "human"
+    await bot.say("cmp-2", "Hi, you charged my credit card twice for the same order yesterday. I want my money back.")
+    assert (await bot.conversation("cmp-2"))["status"] == "human"
+    replies = await bot.say("own-3", "Se me rompió el taladro de casa, un desastre (no lo compré acá). ¿Tienen taladro percutor?")
+    assert (await bot.conversation("own-3"))["status"] == "bot" and "Taladro" in replies[-1]["text"]

@@ -126,7 +126,11 @@ CUES: dict[str, list[Cue]] = {
             r"\b(pesima|pesimo|pesimos|pesimas|malisimo|malisima|horrible|desastre|verguenza|estafa|estafaron|"
             r"estafadores|chantas|inaceptable|indignante|indignado|indignada|harto|harta|podrido|podrida|queja|"
             r"quejarme|reclamo|reclamar|reclamos|denuncia|denunciar|decepcion|decepcionado|decepcionada|"
-            r"lamentable|no es lo que (pedi|compre|encargue)|me (mandaron|enviaron|trajeron|dieron) (otra cosa|otro|otra|"
+            r"lamentable|muy molesto|muy molesta|estoy molesto|estoy molesta|mal servicio|que mal servicio|"
+            r"(tenia|tenian|debia|debian) que (llegar|venir)|nadie me avisa|todo el dia esperando|"
+            r"(ya )?no (arranca|prende|enciende)|charged (me|my [a-z]+( [a-z]+)?) twice|want my money back|"
+            r"not ok|pedi (un|una|el|la) [a-z ]{2,40} y me (llego|mandaron|trajeron|vino)|"
+            r"no es lo que (pedi|compre|encargue)|me (mandaron|enviaron|trajeron|dieron) (otra cosa|otro|otra|"
             r"cualquier cosa|lo que no)|wrong item|not what i ordered|me desespere|desesperado|desesperada|mala atencion|mal atendido|mal atendida|maltrato|me trataron mal|vergonzoso|enojado|"
             r"enojada|furioso|furiosa|sigo esperando|nadie me (responde|contesta|atiende)|"
             r"estoy (re |muy )?caliente|hace .{1,25} que espero|(muy |re )?(mala|malo|malisima) (la |el )?"
@@ -274,7 +278,7 @@ CUES: dict[str, list[Cue]] = {
     ),
     "quantity_change": _cues(
         (
-            r"^(no )?(mejor|mejor que sean|que sean|sean|cambialo a|cambia a|cambiala a|ponele|dejalo en|dejala en|"
+            r"^(?:(?:ya|ok|dale|bueno|si|yes|ah|ay)\s+(?:pero\s+|but\s+)?)?(no )?(mejor|mejor que sean|que sean|sean|cambialo a|cambia a|cambiala a|ponele|dejalo en|dejala en|"
             r"solo|solamente|nada mas|bajalo|bajala|baja|bajame|subilo|subila|sube|subime|reducilo|aumentalo|make it|"
             r"change it to|change to|lower it|reduce it|increase it|bump it|actually|instead|only|just)\b",
             3.0,

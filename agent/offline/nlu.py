@@ -180,7 +180,9 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
     _structural(scores, ev)
     intent = _decide(scores, ev, text, prompts)
     content = ev.content
-    if intent == "complaint" and _OWN_BROKE.search(ev.norm) and _WANTS_NEW.search(ev.norm) and not _BOUGHT_HERE.search(ev.norm):
+    if (intent == "complaint" and _OWN_BROKE.search(ev.norm)
+            and (_NOT_BOUGHT_HERE.search(ev.norm) or not _BOUGHT_HERE.search(ev.norm))
+            and (_WANTS_NEW.search(ev.norm) or _NOT_BOUGHT_HERE.search(ev.norm) or _ASKS_PRODUCT.search(ev.norm))):
         # "la mía se rompió, necesito una nueva": their own tool broke and they shop for another
         intent = "product_query"
     if intent in REROUTABLE and _asks_about_business(ev, cued):
@@ -318,6 +320,8 @@ _OWN_BROKE = re.compile(r"\b(?:la mia|el mio|los mios|las mias|se me (?:rompio|q
 _WANTS_NEW = re.compile(r"\b(?:una nueva|uno nuevo|otra|otro|nuev[oa]s?|reemplazo|a new|another|replacement)\b")
 _BOUGHT_HERE = re.compile(r"\b(?:les compre|compre aca|compre aqui|me vendieron|me la vendieron|me lo vendieron|"
                           r"you sold|bought (?:it )?(?:here|from you))\b")
+_NOT_BOUGHT_HERE = re.compile(r"\bno (?:la|lo|las|los) compre (?:aca|aqui|con ustedes)\b|\bnot (?:bought|from) (?:here|you)\b")
+_ASKS_PRODUCT = re.compile(r"\b(?:tienen|tenes|venden|vendes|hay|cuanto sale|cuanto cuesta|precio|do you have|do you sell)\b")
 _USAGE = re.compile(
     r"\b(?:rinde|rendimiento|cuanto cubre|seca|secar|secado|diluir|diluyo|diluye|rebajar|rebajo|mezclar|mezclo|"
     r"como se usa|como (?:lo |la )?uso|como se aplica|como (?:lo |la )?aplico|sirve para|sirven para|"

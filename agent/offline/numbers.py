@@ -63,6 +63,10 @@ def word_number(word: str) -> int | None:
     return NUMBER_WORDS.get(word)
 
 
+# Nouns a count can follow with "de": "un pedido de 6", "un total de 10", "a pack of 4".
+_COUNT_NOUNS = frozenset("pedido total cantidad pack caja cajas bolsa bolsas lote order total set box bag vez lugar instead".split())
+
+
 def _norm(tokens: list[Token], index: int) -> str:
     return tokens[index].norm if 0 <= index < len(tokens) else ""
 
@@ -74,14 +78,19 @@ def _is_count(tokens: list[Token], i: int, text: str, found: list[Quantity]) -> 
     if text and tokens[i].start > 0 and text[: tokens[i].start].rstrip().endswith(("$", "€")):
         return False
     start, end = tokens[i].start, tokens[i].end
-    if word.isdigit() and (
-        text[end : end + 1] in {":", "/", "%", ".", ","} or text[start - 1 : start] in {":", "/", ".", ","}
-    ):
-        return False  # 10:30, 12/5, 20%, 2.5
+    glued_after = text[end : end + 1] in {":", "/", "%"} or (
+        text[end : end + 1] in {".", ","} and text[end + 1 : end + 2].isdigit())
+    glued_before = text[start - 1 : start] in {":", "/"} or (
+        text[start - 1 : start] in {".", ","} and text[start - 2 : start - 1].isdigit())
+    if word.isdigit() and (glued_after or glued_before):
+        return False  # 10:30, 12/5, 20%, 2.5 (but "que sean 4, …" and "son 3." are counts)
     if word.isdigit() and start > 1 and text[start - 1] == "-" and text[start - 2].isalpha():
         return False  # a model name: "WD-40", "SDS-PLUS-2"
-    # "2 latas de pintura de 20 ...": a later number after "de" describes the product.
+    # "2 latas de pintura de 20 ...", "la escalera de 6 escalones": a number after "de" that follows a noun
+    # describes the product
     counts = [q for q in found if not q.article]
+    if prev in {"de", "of"} and i >= 2 and _norm(tokens, i - 2).isalpha() and _norm(tokens, i - 2) not in _COUNT_NOUNS:
+        return False
     return not (prev in {"de", "of"} and counts and counts[-1].end < i - 1)
 
 

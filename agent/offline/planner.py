@@ -44,6 +44,7 @@ _NOT_A_PRODUCT = frozenset(
     """
     disculpe disculpa disculpame perdon perdona perdoname porfa gracias nada mas solo entonces mejor bueno ok sorry
     please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store
+    que tengan tengas tenes tienen quedan queden queda haya hay
     unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos
     par pares paquete paquetes kilos metros litros units boxes bags cans pieces packs
     """.split()
@@ -355,6 +356,10 @@ class Planner:
             # "no, disculpe, que sean 6 cajas nada más", "va, lo quiero, lo recojo en la tienda": the product
             # of the open order, or the one in front of the customer
             self.u.query = ""
+        lines = (self.turn.pending or {}).get("lines") or ([self.turn.pending] if self.turn.pending else [])
+        if (self.u.intent == "quantity_change" and self.u.query and len(lines) == 1
+                and not _words(self.u.query) & _words(str(lines[0].get("name") or ""))):
+            self.u.query = ""  # "mejor que sean 4, se me olvidaba la otra pieza": the only line's new quantity
         if len(self.u.items) > 1 and "search_products" in self.tools:  # several products: each looked up
             return Step(calls=[call("search_products", query=query, limit=5) for query, _ in self.u.items])
         if self.u.query:
