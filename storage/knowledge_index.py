@@ -38,6 +38,7 @@ LEXICON_PATH = Path(__file__).resolve().parent.parent / "config" / "lexicon" / "
 COLLECTION = "knowledge"
 CHUNK_CHARS = 800
 CHUNKER_VERSION = "1"  # part of each file's hash: a new chunker re-indexes everything once
+UNKNOWN_WORD = 0.7  # weight of a question word the documents never use, as a share of the rarest word's
 HEADING_BOOST = 2  # heading words count this many extra times in a passage
 SEPARATOR = " › "
 _BATCH = 5000
@@ -422,8 +423,10 @@ class KnowledgeIndex:
 
     def _lexical(self, groups: list[_Group], corpus: _Corpus) -> dict[str, _Match]:
         """BM25 and coverage of every chunk that contains at least one word of the question."""
+        # A word the documents never use (a verb of courtesy, "almacén" for "local", a typo) counts, but
+        # half: it may be the topic the documents lack ("¿aceptan mascotas?"), or just how a customer talks.
         weights = [
-            min(corpus.rare_idf, max((corpus.idf(t) for t in g.terms), default=corpus.rare_idf))
+            min(corpus.rare_idf, max((corpus.idf(t) for t in g.terms), default=corpus.rare_idf * UNKNOWN_WORD))
             for g in groups
         ]
         total = sum(w for w, g in zip(weights, groups, strict=True) if not g.bonus) or 1.0

@@ -327,3 +327,10 @@ async def test_complaints_in_other_words_and_a_size_that_is_not_a_count(bot: Har
     assert (await bot.conversation("cmp-2"))["status"] == "human"
     replies = await bot.say("own-3", "Se me rompió el taladro de casa, un desastre (no lo compré acá). ¿Tienen taladro percutor?")
     assert (await bot.conversation("own-3"))["status"] == "bot" and "Taladro" in replies[-1]["text"]
+
+
+async def test_words_the_documents_never_use_weigh_less(bot: Harness) -> None:
+    [reply] = await bot.say("kn-3", "Buenos días, ¿me regala la dirección del almacén?")
+    assert "Warnes 1450" in reply["text"]
+    [reply] = await bot.say("kn-4", "abren los feriados?? nesecito ir el lunes q es feriado")
+    assert "«Feriados»" in reply["text"]
