@@ -334,3 +334,8 @@ async def test_words_the_documents_never_use_weigh_less(bot: Harness) -> None:
     assert "Warnes 1450" in reply["text"]
     [reply] = await bot.say("kn-4", "abren los feriados?? nesecito ir el lunes q es feriado")
     assert "«Feriados»" in reply["text"]
+
+
+async def test_voseo_request_for_a_person_is_a_hand_over(bot: Harness) -> None:
+    await bot.say("hum-vos", "Hola, ¿me pasás con alguien del local? Prefiero hablarlo con una persona")
+    assert (await bot.conversation("hum-vos"))["status"] == "human"

@@ -70,11 +70,12 @@ CUES: dict[str, list[Cue]] = {
         ),
     ),
     "human": _cues(
-        (r"\b(pasame|paseme|pasenme|pasar|pasarme|comunicame|comuniqueme|comuniquenme|comunicar|transfer me|"
+        (r"\b(pasame|paseme|pasenme|pasar|pasarme|pasas|pasan|pasaria|comunicame|comuniqueme|comuniquenme|comunicar|"
+         r"transfer me|"
          r"put me through) (con|with|to) "
          r"(el|la|un|una|alguien|the|a|someone)\b", 6.0),
         (
-            r"\b(hablar|hable|comunicarme|comunicar|comunicas|comunican|comunicame|comuniqueme|comuniquenme|"
+            r"\b(hablar|hablarlo|hablarla|hable|comunicarme|comunicar|comunicas|comunican|comunicame|comuniqueme|comuniquenme|"
             r"comunicarnos|contactar|contactarme|contacteme|ponerme en contacto|charlar|"
             r"chatear|atienda|atiende|atender|pasame|pasas|pasan|derivame|derivar|transferime|transferir|conectame)\b"
             r".*\b(persona|personas|humano|humana|alguien|asesor|asesora|vendedor|vendedora|vendedores|"
