@@ -23,6 +23,7 @@ from typing import Any, Literal
 from agent.offline.numbers import word_number
 from agent.offline.text import collapse, tokenize
 from prompts import PromptStore
+from tools.cart import order_lines
 
 Reply = Literal["confirm", "decline", "other"]
 
@@ -110,7 +111,7 @@ def order_vocabulary(pending: dict[str, Any] | None) -> tuple[frozenset[str], fr
         return frozenset(), frozenset()
     if pending.get("kind") == "meeting":
         return _meeting_vocabulary(pending)
-    lines = pending.get("lines") or ([pending] if pending.get("sku") else [])
+    lines = order_lines(pending)
     words: set[str] = set()
     quantities: set[int] = set()
     for line in lines:

@@ -22,6 +22,7 @@ from agent.offline.text import fold, tokenize
 from agent.offline.turn import Turn
 from agent.offline.when import find_time
 from prompts import PromptStore
+from tools.cart import order_lines
 
 _ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas|el|la|los|las)|and (?:a|an|the))\b",
                    re.IGNORECASE)
@@ -125,9 +126,8 @@ class Planner:
         """Two edits of the open order in one message: "mejor que sean 3, y agrégueme un pincel",
         "make it 4, and add 1 box of screws". The new quantity goes to the order's only line; the rest is
         read as the product added."""
-        pending = self.turn.pending or {}
-        lines = pending.get("lines") or ([pending] if pending.get("sku") else [])
-        if pending.get("kind") not in ("sale", "cart") or len(lines) != 1:
+        lines = order_lines(self.turn.pending)
+        if len(lines) != 1:
             return
         change = _CHANGE.search(self.u.text)
         if change is None:
@@ -184,7 +184,7 @@ class Planner:
         count = word_number(words[0]) if len(words) == 1 else None
         if not count or count > 100000:
             return
-        lines = (turn.pending or {}).get("lines") or ([turn.pending] if turn.pending else [])
+        lines = order_lines(turn.pending)
         one_shown = asked.get("kind") in ("choice", "quantity") and len(asked.get("options") or []) == 1
         one_line = asked.get("kind") == "yes_no" and asked.get("about") == "order" and len(lines) == 1
         if one_shown or one_line:
@@ -214,7 +214,7 @@ class Planner:
         if pending.get("kind") not in ("sale", "cart") or not _REMOVE.search(fold(u.text)):
             return
         said = _words(u.text)
-        lines = pending.get("lines") or [pending]
+        lines = order_lines(pending)
         shared = sorted(((len(said & _words(str(line.get("name") or ""))), i) for i, line in enumerate(lines)),
                         reverse=True)
         best, runner_up = shared[0][0], (shared[1][0] if len(shared) > 1 else 0)
@@ -231,7 +231,7 @@ class Planner:
             return
         if not _SWAP.search(norm) or not (u.query or u.ordinal is not None) or u.items[1:]:
             return
-        lines = pending.get("lines") or [pending]
+        lines = order_lines(pending)
         said = _words(u.text)
         overlap = [len(said & _words(str(line.get("name") or ""))) for line in lines]
         line = lines[max(range(len(lines)), key=lambda i: (overlap[i], i))]
@@ -356,7 +356,7 @@ class Planner:
             # "no, disculpe, que sean 6 cajas nada más", "va, lo quiero, lo recojo en la tienda": the product
             # of the open order, or the one in front of the customer
             self.u.query = ""
-        lines = (self.turn.pending or {}).get("lines") or ([self.turn.pending] if self.turn.pending else [])
+        lines = order_lines(self.turn.pending)
         if (self.u.intent == "quantity_change" and self.u.query and len(lines) == 1
                 and not _words(self.u.query) & _words(str(lines[0].get("name") or ""))):
             self.u.query = ""  # "mejor que sean 4, se me olvidaba la otra pieza": the only line's new quantity
@@ -377,9 +377,8 @@ class Planner:
         return self._tool("register_sale", sku=sku, quantity=quantity)
 
     def _ordered(self, sku: str) -> int:
-        pending = self.turn.pending or {}
-        lines = pending.get("lines") or [pending]
-        return next((int(line.get("quantity") or 0) for line in lines if line.get("sku") == sku), 0)
+        return next((int(line.get("quantity") or 0) for line in order_lines(self.turn.pending)
+                     if line.get("sku") == sku), 0)
 
     _on_quantity_change = _on_purchase
 
