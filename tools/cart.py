@@ -39,17 +39,24 @@ async def propose_cart(ctx: ToolContext, items: list[dict[str, Any]]) -> tuple[s
         if product.stock <= 0:
             notes.append(ctx.prompts.text("messages.cart.sold_out", ctx.language, name=product.name))
             continue
-        quantity = min(requested, product.stock, ctx.config.max_order_quantity)
-        if quantity < requested:
+        line = order_line(ctx, product, requested)
+        if line["quantity"] < requested:
             notes.append(ctx.prompts.text("messages.cart.clamped", ctx.language, name=product.name,
-                                          requested=requested, quantity=quantity))
-        lines.append({"sku": product.sku, "name": product.name, "quantity": quantity, "requested": requested,
-                      "unit_price": str(product.price), "total": str(product.price * quantity)})
+                                          requested=requested, quantity=line["quantity"]))
+        lines.append(line)
     if not lines:
         return "\n".join([*notes, ctx.prompts.text("messages.cart.empty", ctx.language)]), None
     order = {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": ctx.config.currency,
              "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": notes}
     return offer(ctx, order), order
+
+
+def order_line(ctx: ToolContext, product: Any, requested: int) -> dict[str, Any]:
+    """A line for `requested` units of `product` (a catalog row): clamped to its stock and to the
+    business's per-order maximum, priced from the database."""
+    quantity = min(requested, product.stock, ctx.config.max_order_quantity)
+    return {"sku": product.sku, "name": product.name, "quantity": quantity, "requested": requested,
+            "unit_price": str(product.price), "total": str(product.price * quantity), "stock": product.stock}
 
 
 def order_lines(order: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -83,8 +90,7 @@ def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) ->
 def _as_order(lines: list[dict[str, Any]], currency: str) -> dict[str, Any]:
     """A new order of these lines: a plain sale for one, a cart for several."""
     if len(lines) == 1:
-        line = lines[0]
-        return {**line, "kind": "sale", "order_id": uuid.uuid4().hex, "currency": currency, "total": line["total"]}
+        return {**lines[0], "kind": "sale", "order_id": uuid.uuid4().hex, "currency": currency}
     return {"kind": "cart", "order_id": uuid.uuid4().hex, "lines": lines, "currency": currency,
             "total": str(sum(Decimal(line["total"]) for line in lines)), "notes": []}
 
@@ -133,25 +139,21 @@ async def renew(ctx: ToolContext, order: dict[str, Any]) -> tuple[str, dict[str,
             notes.append(ctx.prompts.text("messages.cart.sold_out", lang, name=line["name"]))
             continue
         wanted = int(line.get("requested") or line["quantity"])
-        quantity = min(wanted, product.stock, ctx.config.max_order_quantity)
+        fresh = order_line(ctx, product, wanted)
         if Decimal(line["unit_price"]) != product.price:
             notes.append(ctx.prompts.text("messages.order_repriced", lang, name=product.name,
                                           before=format_money(line["unit_price"], currency, lang),
                                           now=format_money(product.price, currency, lang)))
-        if quantity < int(line["quantity"]):
+        if fresh["quantity"] < int(line["quantity"]):
             notes.append(ctx.prompts.text("messages.cart.clamped", lang, name=product.name, requested=wanted,
-                                          quantity=quantity))
-        renewed.append({"sku": product.sku, "name": product.name, "quantity": quantity, "requested": wanted,
-                        "unit_price": str(product.price), "total": str(product.price * quantity),
-                        "stock": product.stock})
+                                          quantity=fresh["quantity"]))
+        renewed.append(fresh)
     head = ctx.prompts.text("messages.order_changed", lang)
     if not renewed:
         return "\n".join([head, *notes, ctx.prompts.text("messages.cart.empty", lang)]), None
     again = _as_order(renewed, currency)
-    cart = again if again["kind"] == "cart" else {"kind": "cart", "lines": renewed, "currency": currency,
-                                                  "total": again["total"], "notes": []}
-    text = ctx.prompts.text("messages.cart.offer", lang, lines=_lines(ctx, cart),
-                            total=format_money(cart["total"], currency, lang))
+    text = ctx.prompts.text("messages.cart.offer", lang, lines=_lines(ctx, {"lines": renewed, "currency": currency}),
+                            total=format_money(again["total"], currency, lang))
     return "\n".join([head, *notes, text]), again
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from tools.base import Focus, PendingHandler, Tool, ToolOutcome, tool
-from tools.cart import order_lines, renew
+from tools.cart import order_line, order_lines, renew
 from tools.context import ToolContext
 from tools.money import format_money
 
@@ -49,19 +49,8 @@ async def register_sale(args: RegisterSaleArgs, ctx: ToolContext) -> ToolOutcome
         return ToolOutcome({"status": "unknown_sku", "sku": args.sku}, ok=False)
     if product.stock <= 0:
         return ToolOutcome({"status": "out_of_stock", "sku": product.sku, "name": product.name}, ok=False)
-    quantity = min(args.quantity, product.stock, ctx.config.max_order_quantity)
-    order = {
-        "kind": "sale",
-        "order_id": uuid.uuid4().hex,
-        "sku": product.sku,
-        "name": product.name,
-        "quantity": quantity,
-        "requested": args.quantity,
-        "unit_price": str(product.price),
-        "total": str(product.price * quantity),
-        "currency": ctx.config.currency,
-        "stock": product.stock,
-    }
+    order = {**order_line(ctx, product, args.quantity), "kind": "sale", "order_id": uuid.uuid4().hex,
+             "currency": ctx.config.currency}
     return ToolOutcome({"status": "proposed", "order": order}, pending=order)
 
 
