@@ -20,7 +20,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from agent.offline.numbers import word_number
+from agent.offline.numbers import PACKAGES, word_number
 from agent.offline.text import collapse, tokenize
 from prompts import PromptStore
 from tools.cart import order_lines
@@ -162,13 +162,10 @@ def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> 
 
 
 # How customers count what they buy, whatever the product's name says: "confirmo las 5 bolsas", "the 2 boxes".
-_UNIT_WORDS = _vocabulary(
-    """
-    unidad unidades u bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos par pares paquete
-    paquetes kilo kilos kg metro metros litro litros tubo tubos juego juegos pieza piezas bidon bidones frasco frascos
-    unit units box boxes bag bags can cans roll rolls pair pairs pack packs piece pieces set sets
-    """
-)
+_UNIT_WORDS = _vocabulary(" ".join(sorted(PACKAGES)) + """
+    u kilo kg metro litro tubo tubos juego juegos pieza piezas bidon bidones frasco frascos
+    unit box bag can roll rolls pair pairs pack packs piece pieces set sets
+    """)
 
 
 def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,

@@ -213,7 +213,8 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
         if listed:
             intent = result.intent = "purchase"
             result.quantity = listed[0][1]
-    if intent == "purchase":
+            result.items = listed
+    elif intent == "purchase":
         result.items = _items(text, prompts, lang)
     result.relative = bool(_RELATIVE.search(ev.norm))
     if ev.time:

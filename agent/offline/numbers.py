@@ -40,6 +40,14 @@ UNITS = frozenset(
     am pm pesos peso usd ars dolares mil millones millon k amp amperes
     """.split()
 )
+# How customers count what they buy, whatever the product's name says ("3 bolsas", "2 boxes"): the
+# core shared by the confirmation's restatements, the clock reader and the planner's product words.
+PACKAGES = frozenset(
+    """
+    unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos par pares paquete
+    paquetes kilos metros litros units boxes bags cans
+    """.split()
+)
 # Words right before a number that make it something other than a count.
 NOT_COUNT_BEFORE = frozenset({"las", "la", "at", "nro", "numero", "modelo", "talle", "size", "year", "ano"})
 UNIT_SUFFIX = re.compile(

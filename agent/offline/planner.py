@@ -15,7 +15,7 @@ from agent.language import detect_language
 from agent.offline.compose import BUYING, Composer
 from agent.offline.contact import extract_lead
 from agent.offline.nlu import Understanding, understand
-from agent.offline.numbers import word_number
+from agent.offline.numbers import PACKAGES, word_number
 from agent.offline.render import Renderer
 from agent.offline.steps import Step, call, swap_calls
 from agent.offline.text import fold, tokenize
@@ -41,13 +41,11 @@ _ADD = re.compile(r"\b(?:agreg\w*|sum\w*|añad\w*|anad\w*|add|plus|tambi[eé]n|a
 _CHEAPEST = re.compile(r"\b(?:mas barat[oa]s?|mas economic[oa]s?|menor precio|cheapest|least expensive|cheaper one)\b")
 _DEAREST = re.compile(r"\b(?:mas car[oa]s?|de mayor precio|most expensive|priciest)\b")
 _SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b")
-_NOT_A_PRODUCT = frozenset(
+_NOT_A_PRODUCT = PACKAGES | frozenset(
     """
     disculpe disculpa disculpame perdon perdona perdoname porfa gracias nada mas solo entonces mejor bueno ok sorry
     please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store
-    que tengan tengas tenes tienen quedan queden queda haya hay
-    unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos
-    par pares paquete paquetes kilos metros litros units boxes bags cans pieces packs
+    que tengan tengas tenes tienen quedan queden queda haya hay pieces packs
     """.split()
 )
 _COUNT_FILLER = frozenset({"unidades", "unidad", "u", "uds", "units", "pcs", "pieces", "nomas", "porfa", "please",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.offline.numbers import PACKAGES
 from agent.offline.text import Token
 
 DAY_WORDS = frozenset(
@@ -25,12 +26,7 @@ _AFTER_LA = frozenset({"tarde"})
 _CLOCK_TOKEN = re.compile(r"^\d{1,2}(hs|h|am|pm|hrs)$")
 _CLOCK_AFTER = frozenset({"hs", "h", "hrs", "horas", "am", "pm", "y", "en"})
 _CLOCK_BEFORE = frozenset({"las", "la", "at", "around", "tipo", "by"})
-_COUNTED = frozenset(
-    """
-    unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos par pares paquete
-    paquetes kilos metros litros tubos juegos piezas cosas productos martillos boxes bags cans units items things
-    """.split()
-)
+_COUNTED = PACKAGES | frozenset("tubos juegos piezas cosas productos martillos items things".split())
 _GLUE_LEFT = frozenset(
     {"el", "la", "las", "los", "este", "esta", "proximo", "proxima", "on", "this", "next", "a", "at"}
 )
