@@ -73,6 +73,10 @@ class Harness:
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
+    async def sold(self, chat_id: str, channel: str = "web") -> list[tuple[str, int]]:
+        """The conversation's sale rows as (sku, quantity), sorted."""
+        return sorted((s["sku"], s["quantity"]) for s in (await self.conversation(chat_id, channel))["sales"])
+
     async def conversation(self, chat_id: str, channel: str = "web") -> dict[str, Any]:
         resp = await self.client.get(f"/admin/conversations/{channel}/{chat_id}", headers=self.admin)
         assert resp.status == 200, await resp.text()

@@ -24,6 +24,12 @@ TZ = ZoneInfo("America/Argentina/Buenos_Aires")
 MORE = "MART-GOMA,Martillo de goma,Maza de goma negra,Herramientas,8900.00,12\n"
 
 
+async def appointment_start(bot: Harness, chat_id: str, status: str | None = None) -> datetime:
+    """The start, in the business's time zone, of the conversation's one appointment (of `status`)."""
+    [appointment] = [a for a in (await bot.conversation(chat_id))["appointments"] if status in (None, a["status"])]
+    return datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+
+
 async def test_a_line_swapped_by_attribute_keeps_its_quantity(bot: Harness) -> None:
     assert (await bot.import_csv(SMALL_CATALOG + MORE))["status"] == 200
     offer = await bot.say("swap-1", "quiero 2 martillos carpintero")
@@ -31,8 +37,7 @@ async def test_a_line_swapped_by_attribute_keeps_its_quantity(bot: Harness) -> N
     swapped = await bot.say("swap-1", "no, mejor cambialo por el de goma")
     assert "2 × Martillo de goma" in swapped[-1]["text"] and "carpintero" not in swapped[-1]["text"]
     await bot.say("swap-1", "sí")
-    sales = (await bot.conversation("swap-1"))["sales"]
-    assert [(s["sku"], s["quantity"]) for s in sales] == [("MART-GOMA", 2)]
+    assert await bot.sold("swap-1") == [("MART-GOMA", 2)]
 
 
 async def test_a_line_swapped_by_its_position_in_the_list_shown(bot: Harness) -> None:
@@ -45,8 +50,7 @@ async def test_a_line_swapped_by_its_position_in_the_list_shown(bot: Harness) ->
     swapped = await bot.say("swap-2", "no, mejor el segundo")
     assert f"3 × Martillo {'de goma' if second == 'goma' else 'carpintero'}" in swapped[-1]["text"], swapped
     await bot.say("swap-2", "dale")
-    sales = (await bot.conversation("swap-2"))["sales"]
-    assert [(s["sku"], s["quantity"]) for s in sales] == [("MART-GOMA" if second == "goma" else "MART-16", 3)]
+    assert await bot.sold("swap-2") == [("MART-GOMA" if second == "goma" else "MART-16", 3)]
 
 
 async def test_a_bare_number_answers_the_question_asked(bot: Harness) -> None:
@@ -57,8 +61,7 @@ async def test_a_bare_number_answers_the_question_asked(bot: Harness) -> None:
     changed = await bot.say("count-1", "3")  # the order offered: a new quantity for its only line
     assert "3 × Taladro percutor" in changed[-1]["text"]
     await bot.say("count-1", "sí")
-    sales = (await bot.conversation("count-1"))["sales"]
-    assert [(s["sku"], s["quantity"]) for s in sales] == [("TAL-650", 3)]
+    assert await bot.sold("count-1") == [("TAL-650", 3)]
 
 
 async def test_a_price_change_before_the_yes_is_asked_again(bot: Harness) -> None:
@@ -82,8 +85,7 @@ async def test_a_stock_drop_before_the_yes_offers_what_is_left(bot: Harness) -> 
     assert "1 × Cemento" in again[0]["text"] and "2 × Martillo" in again[0]["text"]
     assert (await bot.conversation("stock-1"))["sales"] == []
     await bot.say("stock-1", "dale")
-    sales = (await bot.conversation("stock-1"))["sales"]
-    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 2)]
+    assert await bot.sold("stock-1") == [("CEM-50", 1), ("MART-16", 2)]
 
 
 async def test_an_hour_corrected_alone_keeps_the_day(bot: Harness) -> None:
@@ -92,8 +94,7 @@ async def test_an_hour_corrected_alone_keeps_the_day(bot: Harness) -> None:
     moved = await bot.say("meet-hour", "mejor a las 12")
     assert "martes" in moved[-1]["text"] and "12:00" in moved[-1]["text"], moved
     await bot.say("meet-hour", "perfecto")
-    [appointment] = (await bot.conversation("meet-hour"))["appointments"]
-    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    start = await appointment_start(bot, "meet-hour")
     assert (start.weekday(), start.hour) == (1, 12)
 
 
@@ -103,8 +104,7 @@ async def test_a_closed_day_is_said_and_the_next_message_moves_it(bot: Harness) 
     offer = await bot.say("meet-sun", "bueno, el lunes a las 10 entonces")
     assert "lunes" in offer[-1]["text"] and offer[-1]["buttons"]
     await bot.say("meet-sun", "sí")
-    [appointment] = (await bot.conversation("meet-sun"))["appointments"]
-    assert datetime.fromisoformat(appointment["start"]).astimezone(TZ).weekday() == 0
+    assert (await appointment_start(bot, "meet-sun")).weekday() == 0
 
 
 async def test_an_order_and_a_business_question_in_one_message(bot: Harness) -> None:
@@ -113,7 +113,7 @@ async def test_an_order_and_a_business_question_in_one_message(bot: Harness) -> 
     assert "2 × Martillo carpintero" in text and both[-1]["buttons"]
     assert "$6.500" in text  # the delivery cost, from the owner's documents
     await bot.say("two-1", "sí")
-    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("two-1"))["sales"]] == [("MART-16", 2)]
+    assert await bot.sold("two-1") == [("MART-16", 2)]
 
 
 async def test_a_knowledge_answer_is_a_sentence_or_two_cited_by_its_section(bot: Harness) -> None:
@@ -151,8 +151,7 @@ async def test_an_hour_after_an_out_of_hours_answer_is_on_the_day_asked(bot: Har
     offer = await bot.say("meet-late", "ah, cierto que cierran a las 18. Entonces a las 17:30")
     assert "viernes" in offer[-1]["text"] and "17:30" in offer[-1]["text"] and offer[-1]["buttons"]
     await bot.say("meet-late", "sí, perfecto")
-    [appointment] = (await bot.conversation("meet-late"))["appointments"]
-    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    start = await appointment_start(bot, "meet-late")
     assert (start.weekday(), start.hour, start.minute) == (4, 17, 30)
 
 
@@ -161,8 +160,7 @@ async def test_another_day_at_the_same_hour(bot: Harness) -> None:
     moved = await bot.say("meet-same", "no, perdón, mejor el viernes a la misma hora")
     assert "viernes" in moved[-1]["text"] and "11:00" in moved[-1]["text"]
     await bot.say("meet-same", "sí, confirmado")
-    [appointment] = (await bot.conversation("meet-same"))["appointments"]
-    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    start = await appointment_start(bot, "meet-same")
     assert (start.weekday(), start.hour) == (4, 11)
 
 
@@ -171,8 +169,7 @@ async def test_a_quantity_changed_and_a_product_added_in_one_message(bot: Harnes
     both = await bot.say("edit-2", "ay no, mejor que sean 3, y agregame un destornillador phillips")
     assert "3 × Martillo" in both[-1]["text"] and "1 × Destornillador Phillips" in both[-1]["text"]
     await bot.say("edit-2", "listo, confirmo")
-    sales = (await bot.conversation("edit-2"))["sales"]
-    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("DEST-PH2", 1), ("MART-16", 3)]
+    assert await bot.sold("edit-2") == [("DEST-PH2", 1), ("MART-16", 3)]
 
 
 async def test_a_yes_that_counts_in_units_commits(bot: Harness) -> None:
@@ -180,7 +177,7 @@ async def test_a_yes_that_counts_in_units_commits(bot: Harness) -> None:
     await bot.say("units-1", "no, mejor que sean 4")
     done = await bot.say("units-1", "sí, confirmo las 4 bolsas")
     assert "Registré" in done[0]["text"]
-    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("units-1"))["sales"]] == [("CEM-50", 4)]
+    assert await bot.sold("units-1") == [("CEM-50", 4)]
 
 
 async def test_a_question_the_catalog_cannot_answer_goes_to_the_documents(bot: Harness) -> None:
@@ -210,8 +207,7 @@ async def test_asking_if_an_exact_time_is_free_proposes_it(bot: Harness) -> None
     offer = await bot.say("free-1", "Buenas, ¿tienen disponibilidad el sábado a las 11:30 para una visita? Soy Valentina")
     assert "sábado" in offer[-1]["text"] and "11:30" in offer[-1]["text"] and offer[-1]["buttons"]
     await bot.say("free-1", "Perfecto, confirmo")
-    [appointment] = (await bot.conversation("free-1"))["appointments"]
-    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    start = await appointment_start(bot, "free-1")
     assert (start.weekday(), start.hour, start.minute) == (5, 11, 30)
 
 
@@ -245,8 +241,7 @@ async def test_a_day_corrected_while_the_meeting_awaits_a_yes_keeps_its_hour(bot
     moved = await bot.say("meet-en", "actually Wednesday works better, same time")
     assert "Wednesday" in moved[-1]["text"] and "10:00" in moved[-1]["text"], moved
     await bot.say("meet-en", "great")
-    [appointment] = (await bot.conversation("meet-en"))["appointments"]
-    start = datetime.fromisoformat(appointment["start"]).astimezone(TZ)
+    start = await appointment_start(bot, "meet-en")
     assert (start.weekday(), start.hour) == (2, 10)
 
 
@@ -255,7 +250,7 @@ async def test_a_bare_count_in_english_after_the_offer(bot: Harness) -> None:
     fewer = await bot.say("count-en", "sorry, just one")
     assert "1 × Martillo" in fewer[-1]["text"]
     await bot.say("count-en", "yes")
-    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("count-en"))["sales"]] == [("MART-16", 1)]
+    assert await bot.sold("count-en") == [("MART-16", 1)]
 
 
 async def test_the_cheapest_of_the_products_shown(bot: Harness) -> None:
@@ -271,8 +266,7 @@ async def test_a_booked_meeting_moved_to_another_day_keeps_its_hour_and_can_be_c
     moved = await bot.say("meet-move", "¿la podemos pasar al miércoles?")
     assert "miércoles" in moved[-1]["text"] and "15:00" in moved[-1]["text"], moved
     await bot.say("meet-move", "sí")
-    [appointment] = [a for a in (await bot.conversation("meet-move"))["appointments"] if a["status"] == "booked"]
-    assert datetime.fromisoformat(appointment["start"]).astimezone(TZ).weekday() == 2
+    assert (await appointment_start(bot, "meet-move", status="booked")).weekday() == 2
     await bot.say("meet-move", "al final no puedo, cancelala")
     await bot.say("meet-move", "sí")
     assert all(a["status"] != "booked" for a in (await bot.conversation("meet-move"))["appointments"])
@@ -301,7 +295,7 @@ async def test_regional_yes_words_and_what_is_left_by_its_count(bot: Harness) ->
     left = await bot.say("pe-1", "bueno, dame los 3 que tengan")
     assert "3 × Taladro" in left[-1]["text"]
     await bot.say("pe-1", "Sí, conforme")
-    assert [(s["sku"], s["quantity"]) for s in (await bot.conversation("pe-1"))["sales"]] == [("TAL-650", 3)]
+    assert await bot.sold("pe-1") == [("TAL-650", 3)]
 
 
 async def test_a_wrong_item_is_a_complaint_and_a_follow_up_question_keeps_its_topic(bot: Harness) -> None:

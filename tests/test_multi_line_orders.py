@@ -27,8 +27,7 @@ async def test_a_product_added_to_the_open_order_and_a_quantity_changed(bot: Har
     changed = await bot.say("multi-2", "mejor que sean 3 martillos")
     assert "3 × Martillo" in changed[-1]["text"] and "1 × Cemento Portland" in changed[-1]["text"]
     await bot.say("multi-2", "sí")
-    sales = (await bot.conversation("multi-2"))["sales"]
-    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 3)]
+    assert await bot.sold("multi-2") == [("CEM-50", 1), ("MART-16", 3)]
 
 
 async def test_more_of_the_same_and_one_more_product_with_also(bot: Harness) -> None:
@@ -38,8 +37,7 @@ async def test_more_of_the_same_and_one_more_product_with_also(bot: Harness) -> 
     also = await bot.say("multi-3", "y también 1 bolsa de cemento")
     assert "4 × Martillo" in also[-1]["text"] and "1 × Cemento Portland" in also[-1]["text"]
     await bot.say("multi-3", "listo, confirmo los dos. Los retiro en el local")
-    sales = (await bot.conversation("multi-3"))["sales"]
-    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("CEM-50", 1), ("MART-16", 4)]
+    assert await bot.sold("multi-3") == [("CEM-50", 1), ("MART-16", 4)]
 
 
 async def test_a_line_taken_out_of_the_order(bot: Harness) -> None:
@@ -48,8 +46,7 @@ async def test_a_line_taken_out_of_the_order(bot: Harness) -> None:
     assert "Taladro" not in out[-1]["text"] and "2 × Martillo" in out[-1]["text"]
     assert "3 × Destornillador" in out[-1]["text"] and out[-1]["buttons"]
     await bot.say("multi-4", "listo, confirmo el resto")
-    sales = (await bot.conversation("multi-4"))["sales"]
-    assert sorted((s["sku"], s["quantity"]) for s in sales) == [("DEST-PH2", 3), ("MART-16", 2)]
+    assert await bot.sold("multi-4") == [("DEST-PH2", 3), ("MART-16", 2)]
     assert (await bot.product("TAL-650"))["stock"] == 3
 
 
