@@ -94,6 +94,11 @@ class Composer:
         knowledge = turn.latest("search_knowledge")
         if search is not None and knowledge in shown and not (knowledge.data or {}).get("found"):
             shown = [search]  # the documents did not have it either: say what the catalog said
+        if any(r.name == "qualify_lead" for r in shown):
+            # someone telling who they are and what they need ("les escribo del Colegio Santa Teresa…"):
+            # the words that named no product get no "not found in the catalog"
+            shown = [r for r in shown if r.name != "search_products" or r.data is None or matching.relevant(
+                str(r.args.get("query") or ""), list(r.data.get("results") or []))]
         parts = [self._render(result) for result in shown]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
 

@@ -28,12 +28,13 @@ _NAME_INTRO = re.compile(
     re.IGNORECASE,
 )
 _COMPANY_INTRO = re.compile(
-    r"\b(?:(?:tengo|tenemos|manejo|tiene|arrancando|arranque|arranqué|abri|abrí|empezando) (?:una|un) [a-záéíóúñ]+"
-    r"(?: [a-záéíóúñ]+){0,5},|del estudio|"
-    r"estudio|de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|del|en la|en el|from|at|"
+    r"\b(?:somos (?:una|un) [a-záéíóúñ]+(?: [a-záéíóúñ]+){0,3},|(?:tengo|tenemos|manejo|tiene|arrancando|arranque|arranqué|abri|abrí|empezando) (?:una|un) [a-záéíóúñ]+"
+    r"(?: [a-záéíóúñ]+){0,5},|"
+    r"de la empresa|empresa|de la firma|trabajo en|trabajo para|trabajamos en|de|del|en la|en el|from|at|"
     r"at the|with|company|i work (?:at|for)|we are|somos|dueñ[oa] de|own|i own a [\w ]{0,30}?,|"
     r"(?:mantenimiento|compras|obra|obras|trabajo|trabajamos) en|administro|administramos|represento|"
-    r"representamos|gerencio|dirijo|i manage|i run|we run)\s+(?:(?:el|la|los|las|the|una|un|a)\s+)?",
+    r"representamos|gerencio|dirijo|i manage|i run|we run|we'?re|on behalf of|owner of|compradora? (?:en|de)|"
+    r"escribo (?:de|desde|del)|comunico (?:de|desde|del))\s+(?:(?:el|la|los|las|the|una|un|a)\s+)?",
     re.IGNORECASE,
 )
 _AUTHORITY = re.compile(
@@ -44,7 +45,18 @@ _AUTHORITY = re.compile(
     r"i'?m the (?:owner|manager|buyer|director|ceo|founder)|purchasing (?:manager|agent)|i own|"
     r"(?:facilities|operations|procurement|purchasing|general|store) (?:manager|lead|director)|"
     r"i sign off|sign off on|i approve|i make the (?:purchasing |buying |final )?decisions?|decision maker|"
-    r"i'?m in charge|(?:yo )?decido (?:yo )?(?:las|los) (?:compras|pedidos))",
+    r"i'?m in charge|(?:yo )?decido (?:yo )?(?:las|los) (?:compras|pedidos)|"
+    r"(?:la |las )?(?:compras?|decisi[oó]n|adjudicaci[oó]n) (?:la |las |lo )?(?:tomo|tomamos|decido|autorizo|apruebo|firmo)"
+    r"(?: yo)?(?: con (?:mi|el|la) \w+)?|"
+    r"(?:las |los )?(?:compras |pedidos )?(?:las |los )?(?:autorizo|apruebo|firmo) yo|"
+    r"(?:la |las |lo )?(?:compras? |decisi[oó]n |adjudicaci[oó]n )?(?:la |las |lo )?(?:aprueba|autoriza|firma|decide|"
+    r"tiene que aprobar|tienen que aprobar|debe aprobar)n? (?:el |la |los |las |mi |nuestro |nuestra )?"
+    r"(?:due[nñ][oa]|gerente|gerencia|director[a]?|directora|directorio|socio|socios|asamblea|comisi[oó]n|presidente|"
+    r"jef[ea]|administraci[oó]n|cooperadora|consejo)(?: [\w ]{0,30}?(?=[,.;]|$))?|"
+    r"el que decide es [\w ]{2,30}?(?=[,.;]|$)|"
+    r"(?:final )?approval comes from (?:our |the |my )?\w+|i approve (?:all )?(?:purchases|orders)?[\w ]{0,20}?|"
+    r"(?:our|the) (?:cfo|ceo|owner|boss|board|director) (?:approves|decides|signs)|"
+    r"(?:i|we) decide|la decisi[oó]n es m[ií]a|lo decido yo|decidimos nosotros)",
     re.IGNORECASE,
 )
 _BUDGET = re.compile(
@@ -56,16 +68,19 @@ _BUDGET = re.compile(
 # A budget stated without a figure: "tenemos el presupuesto aprobado", "the budget is approved".
 _BUDGET_APPROVED = re.compile(
     r"\b(presupuesto (?:ya )?(?:aprobado|asignado|autorizado)|(?:tenemos|hay|contamos con) (?:el )?presupuesto|"
-    r"budget (?:is )?(?:approved|allocated|signed off)|approved budget|we have (?:the )?budget)\b",
+    r"presupuesto (?:tenemos )?(?:amplio|ajustado|acotado|limitado|justo)|"
+    r"budget (?:is )?(?:approved|allocated|signed off|flexible|tight|limited)|approved budget|"
+    r"we have (?:the )?budget)\b",
     re.IGNORECASE,
 )
 # An amount said without the word "budget": "contamos con unos 4 millones", "gastamos 3 palos por mes",
 # "around ARS 1.2M a month".
 _AMOUNT = re.compile(
-    r"(?:contamos con|tenemos|tengo|gastamos|gasto|unos|around|about|maybe|roughly|approximately|alrededor de|"
+    r"(?:contamos con|tenemos(?: hasta| aprobados?| asignados?)?|tengo(?: hasta)?|gastamos|gasto|unos|unas|hasta|"
+    r"around|about|maybe|roughly|approximately|alrededor de|"
     r"cerca de|más o menos|mas o menos|ars|usd|cop|mxn)\s*(?:como|unos|unas|alrededor de|cerca de)?\s*"
     r"(?:ars|usd|cop|mxn)?\s*"
-    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|palos|k|m|million|thousand)\b)",
+    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|palos|lucas|k|m|million|thousand)\b|\$?\s?\d{1,3}(?:\.\d{3})+\b)",
     re.IGNORECASE,
 )
 _TIMELINE = re.compile(
@@ -76,6 +91,11 @@ _TIMELINE = re.compile(
     r"(?:d[ií]as|semanas?|mes(?:es)?)|esta semana|este mes|asap|next week|next month|para la otra semana|"
     r"la otra semana|(?:arrancamos|empezamos|comenzamos|empieza|arranca) (?:en|el|la) [\w ]{2,20}?(?=[,.;]|$)|"
     r"(?:el )?pr[oó]ximo mes|(?:la )?pr[oó]xima semana|(?:el )?mes que viene|(?:la )?semana que viene|"
+    r"(?:para |a )?(?:principios|mediados|fines|finales|comienzos) de (?:enero|febrero|marzo|abril|mayo|junio|julio|"
+    r"agosto|septiembre|octubre|noviembre|diciembre|mes|año)|"
+    r"(?:antes|despu[eé]s) del? (?:\d{1,2} de )?(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+    r"noviembre|diciembre)|(?:el )?mes que entra|este (?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado)|"
+    r"next (?:monday|tuesday|wednesday|thursday|friday|year)|(?:within|in) (?:a|one|two|three|\d+) (?:days?|weeks?|months?)|"
     r"antes de fin de mes|fin de mes|en (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
     r"noviembre|diciembre)|vacaciones de (?:invierno|verano|julio|enero)|"
     r"in (?:\d+|one|two|three|four|five|six) (?:days|weeks|months)|in (?:january|february|march|april|may|june|july|"
@@ -123,24 +143,113 @@ def _name_after(text: str, start: int) -> str | None:
     return None
 
 
+_TITLE = re.compile(r"(?:(?:el|la)\s+)?(?:(?:ing|lic|arq|dr|dra|sr|sra|prof|mr|mrs|ms)\.?\s+)?", re.IGNORECASE)
+_ROLE_THEN_NAME = re.compile(r"(?:el |la |an? )?[a-záéíóúñ]+(?: [a-záéíóúñ]+)?,\s+(?=[A-ZÁÉÍÓÚÑ])")
+# "Pierre Dubois here", "Buenas, Federico Lanza, de Lanza Construcciones", "Sure: Tom Becker, Becker Logistics, tom@…"
+_NAME_HERE = re.compile(rf"(?:^|[,.!:;]\s*|\b(?:hi|hello|hey|hola|buenas|buen d[ií]a)\W+)({_NAME_WORD}\s+{_NAME_WORD})\s+here\b")
+_NAME_FIRST = re.compile(
+    rf"^(?:(?:hola|buenas(?: tardes| noches)?|buen d[ií]a|buenos d[ií]as|hi|hello|hey|sure|ok|dale)\W+)?"
+    rf"({_NAME_WORD}\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s*,\s*(?=de\b|del\b|from\b|{_NAME_WORD})",
+    re.IGNORECASE,
+)
+
+
+def _plausible_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    words = name.split()
+    if any(fold(w) in NOT_NAMES or fold(w) in _ORG_WORDS or fold(w) in STOPWORDS for w in words):
+        return None
+    return name
+
+
 def find_name(text: str) -> str | None:
     for match in _NAME_INTRO.finditer(text):
-        name = _name_after(text, match.end())
+        start = match.end()
+        title = _TITLE.match(text, start)
+        if title and title.end() > start and _CAP_RUN.match(text, title.end()):
+            start = title.end()
+        role = _ROLE_THEN_NAME.match(text, start)  # "soy arquitecto, Pablo Ronconi"
+        if role and not _CAP_RUN.match(text, start):
+            start = role.end()
+        name = _name_after(text, start)
         if name:
             return name
+    for pattern in (_NAME_HERE, _NAME_FIRST):
+        match = pattern.search(text)
+        if match and (name := _plausible_name(match.group(1))):
+            return name
+    return None
+
+
+# Words that open a business's name: "Constructora Río Sur", "Colegio Santa Teresa", "Grupo Habitar".
+_ORG_WORDS = frozenset(
+    """
+    constructora construcciones colegio escuela instituto jardin universidad facultad grupo municipalidad municipio
+    cooperativa hotel hostel estudio metalurgica logistica desarrollos desarrolladora distribuidora inversiones
+    administracion consorcio consorcios carpinteria mudanzas electricidad piletas instalaciones techos refacciones
+    reformas inmobiliaria ferreteria fundacion asociacion club clinica hospital sanatorio restaurante panaderia
+    taller talleres empresa industrias comercial servicios transportes agropecuaria estancia vivero pintureria
+    corralon edificio complejo parroquia iglesia secretaria direccion ministerio
+    """.split()
+)
+_ORG_SUFFIX = re.compile(
+    r"\b(?:SA|S\.A\.?|SRL|S\.R\.L\.?|SAS|LLC|Inc|Ltd|Co|Events|Logistics|Construction|Constructions|Coworking|College|"
+    r"School|Hotel|Films|Renovations|Builders|Group|Studio|Services|Hnos|Hermanos|Asociados|Obras)\.?$"
+)
+_COMPANY_RUN_EN = re.compile(
+    rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|S\.?A\.?|SRL|S\.R\.L\.|SAS|(?:&|y|e|del|de la|de las|de los|de|of|of the)"
+    rf"(?=\s+[{_UPPER}])))*)"
+)
+
+
+def _org_run(text: str) -> str | None:
+    """A capitalized run that names a business by its form: "Logística Cóndor", "Becker Logistics",
+    "carpintería Los Álamos" (a lowercase business word before a proper name)."""
+    for match in _COMPANY_RUN_EN.finditer(text):
+        run = match.group(1).strip()
+        words = run.split()
+        if len(words) >= 2 and (fold(words[0]) in _ORG_WORDS or _ORG_SUFFIX.search(run)):
+            return run
+        before = re.search(r"([a-záéíóúñ]+)\s+$", text[: match.start()])
+        if before and fold(before.group(1)) in _ORG_WORDS and fold(words[0]) not in NOT_NAMES:
+            return f"{before.group(1)} {run}"
     return None
 
 
 def find_company(text: str, name: str | None) -> str | None:
     for match in _COMPANY_INTRO.finditer(text):
-        run = _COMPANY_RUN.match(text, match.end())
+        run = _COMPANY_RUN_EN.match(text, match.end())
         if not run:
             continue
         company = run.group(1).strip()
         if name and (company in name or name in company):
             continue
+        if fold(company.split()[0]) in NOT_NAMES:
+            continue
+        return company
+    company = _org_run(text)
+    if company and not (name and (company in name or name in company)):
         return company
     return None
+
+
+_NOT_A_NEED = frozenset(
+    """como unos unas varios varias muchos muchas mucho mucha todos todas los las el la mes meses semana semanas
+    año aprox aproximadamente mas más menos cantidad ya urgente algo cosas some lots lot of many about around""".split()
+)
+
+
+def _need_value(value: str) -> str | None:
+    """What was said after "necesitamos…", when it names something: not a date ("para la semana que viene")
+    nor a bare amount ("como 6", "varias", "todos los meses")."""
+    value = value.strip()
+    if _TIMELINE.fullmatch(value) or re.match(r"(?:para|by|for) ", value, re.IGNORECASE) and _TIMELINE.search(value):
+        return None
+    words = [w for w in re.findall(r"[\wáéíóúñü]+", value.lower()) if not w.isdigit()]
+    if not words or all(w in _NOT_A_NEED for w in words):
+        return None
+    return value
 
 
 def extract_lead(text: str) -> dict[str, str]:
@@ -153,10 +262,10 @@ def extract_lead(text: str) -> dict[str, str]:
         "company": find_company(text, name),
     }
     for key, pattern in (("authority", _AUTHORITY), ("timeline", _TIMELINE)):
-        match = pattern.search(text)
-        fields[key] = match.group(1) if match else None
+        # the fullest statement: "la adjudicación la firma el director" over "soy el responsable de compras"
+        found = [m.group(1) for m in pattern.finditer(text)]
+        fields[key] = max(found, key=len) if found else None
     budget = _BUDGET.search(text) or _AMOUNT.search(text) or _BUDGET_APPROVED.search(text)
     fields["budget"] = budget.group(1).strip() if budget else None
-    need = _NEED.search(text)
-    fields["need"] = need.group(1).strip() if need else None
+    fields["need"] = next((n for m in _NEED.finditer(text) if (n := _need_value(m.group(1)))), None)
     return {key: value for key, value in fields.items() if value}

@@ -77,6 +77,13 @@ def side_question(text: str, prompts: PromptStore, lang: str) -> str:
     return ""
 
 
+# A business buying, not a household: volume, recurrence, a supplier, a quote, an account.
+_B2B = re.compile(
+    r"\b(?:empresa|mayorista|por mayor|al por mayor|por cantidad|volumen|proveedor\w*|cotiz\w*|presupuest\w*|"
+    r"licitaci\w*|cuenta corriente|todos los meses|por mes|mensual\w*|obras?|clientes?|somos|trabajamos|"
+    r"wholesale|bulk|supplier|supply|supplies|quotes?|tenders?|business(?:es)?|every month|monthly|regular(?: basis)?|"
+    r"company|we are|we're|account)\b"
+)
 _LEAD_FIELDS = ("name", "email", "phone", "company", "need", "budget", "timeline", "authority")
 
 
@@ -282,16 +289,51 @@ class Planner:
         return Step(step.text, [*step.calls, call("search_knowledge", question=question)])
 
     def _with_lead(self, step: Step) -> Step:
-        """Contact data said beside another request ("soy Ana, de Obras Sur, quiero 20 bolsas") is kept too."""
-        u, lead = self.u, {k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS}
-        identity = any(lead.get(k) for k in ("email", "phone")) or (
-            lead.get("name") and any(lead.get(k) for k in ("company", "budget", "timeline", "authority"))
-        )
-        if not identity or u.intent in ("contact", "quote", "human", "complaint") or "qualify_lead" not in self.tools:
+        """What the customer says about themselves beside another request ("soy Ana, de Obras Sur, quiero 20
+        bolsas", "somos Techos Norte, ¿venden membrana por cantidad?") goes to the lead too: contact data, a
+        business with a need, or anything new once a lead is open."""
+        u = self.u
+        if u.intent in ("contact", "quote", "human", "complaint") or "qualify_lead" not in self.tools:
             return step
         if any(c["name"] == "qualify_lead" for c in step.calls):
             return step
-        return Step(step.text if step.calls else "", [*step.calls, call("qualify_lead", **lead)])
+        lead = {k: v for k, v in u.lead.items() if k in _LEAD_FIELDS}
+        identity = any(lead.get(k) for k in ("email", "phone")) or (
+            lead.get("name") and any(lead.get(k) for k in ("company", "budget", "timeline", "authority"))
+        )
+        business = bool(lead.get("company")) and (
+            bool(lead.get("need")) or bool(_B2B.search(fold(u.text)))
+            or any(lead.get(k) for k in ("budget", "timeline", "authority"))
+        )
+        if not (identity or business or (self._known_lead and lead)):
+            return step
+        said = self._lead_args(lead)
+        if not said:
+            return step
+        return Step(step.text if step.calls else "", [*step.calls, call("qualify_lead", **said)])
+
+    @property
+    def _known_lead(self) -> dict[str, Any]:
+        known = self.turn.facts.get("lead")
+        return known if isinstance(known, dict) else {}
+
+    def _lead_args(self, lead: dict[str, str]) -> dict[str, str]:
+        """The fields to send: what is new (a corrected email, phone, date, budget or decider replaces the
+        one known; a name, company or need already known is kept), and, for a lead without a need yet, the
+        products the customer asked about."""
+        known = self._known_lead
+        said = {k: v for k, v in lead.items()
+                if k in ("email", "phone", "timeline", "budget", "authority") or not known.get(k)}
+        if self.u.intent == "meeting":
+            said.pop("timeline", None)  # "¿puedo pasar el sábado?" is the meeting's day, not the purchase's
+        if not said.get("need") and not known.get("need"):
+            asked = self.u.intent in ("purchase", "product_query", "quantity_change", "knowledge", "question")
+            products = (self.u.query if asked else "") or ", ".join(name for name, _ in self.u.items)
+            if not products and self.turn.focus:
+                products = str(self.turn.focus[0].get("name") or "")
+            if products:
+                said["need"] = products
+        return said
 
     # -- a fresh message -----------------------------------------------------------
 
@@ -427,7 +469,7 @@ class Planner:
         earlier = extract_lead(self.turn.previous_human) if self.turn.previous_human else {}
         said = {k: v for k, v in {**{k: earlier[k] for k in ("company", "role", "name") if k in earlier},
                                   **self.u.lead}.items() if k in _LEAD_FIELDS}
-        return self._tool("qualify_lead", **said)
+        return self._tool("qualify_lead", **self._lead_args(said))
 
     def _on_quote(self) -> Step:
         lead = {k: v for k, v in self.u.lead.items() if k in _LEAD_FIELDS}
