@@ -35,6 +35,8 @@ _REDIRECT = frozenset(
     another tenes tienen tenian have cuanto precio how what que cual which donde where cuando when
     mejor swap replace reemplaza reemplazalo primero primera segundo segunda tercero tercera cuarto cuarta ultimo
     ultima first second third fourth last one
+    lunes martes miercoles jueves viernes sabado domingo monday tuesday wednesday thursday friday saturday sunday
+    misma mismo same
     """.split()
 )
 _OTHER = frozenset({"otro", "otra", "otros", "otras", "other"})  # "no, el otro" asks for another product

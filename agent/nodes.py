@@ -344,7 +344,7 @@ def respond(state: ConversationState, update: dict[str, Any], ctx: ToolContext) 
     notice = state.get("notice")
     if pending and offer_fresh:
         text = PENDING_HANDLERS[pending["kind"]].offer(ctx, pending)
-        side = _side_answer(update.get("messages", []))
+        side = _side_answer(update.get("messages", []), meeting=pending.get("kind") == "meeting")
         if side:
             text = f"{side}\n\n{text}"
         if notice:
@@ -397,14 +397,16 @@ def _lapsed(pending: dict[str, Any], ctx: ToolContext) -> bool:
     return age > timedelta(hours=ctx.config.order_idle_hours)
 
 
-def _side_answer(messages: list[AnyMessage]) -> str:
+def _side_answer(messages: list[AnyMessage], meeting: bool = False) -> str:
     """What the model said this turn beside a fresh offer, when it answered a question from the
-    owner's documents too ("¿hacen envíos a Rosario?" asked with the order). The offer itself is
-    always ours; other words of the model beside it are not shown."""
-    asked_documents = any(
-        call["name"] == "search_knowledge" for m in messages if isinstance(m, AIMessage) for call in m.tool_calls
+    owner's documents too ("¿hacen envíos a Rosario?" asked with the order), or, beside a meeting (which
+    sells nothing), a price from the catalog ("¿el martes a las 10? ¿y cuánto está el cemento?"). The offer
+    itself is always ours; other words of the model beside it are not shown."""
+    asked = {"search_knowledge", "search_products"} if meeting else {"search_knowledge"}
+    answered = any(
+        call["name"] in asked for m in messages if isinstance(m, AIMessage) for call in m.tool_calls
     )
-    return _turn_text(messages) if asked_documents else ""
+    return _turn_text(messages) if answered else ""
 
 
 def _turn_text(messages: list[AnyMessage]) -> str:

@@ -39,6 +39,8 @@ COLLECTION = "knowledge"
 CHUNK_CHARS = 800
 CHUNKER_VERSION = "1"  # part of each file's hash: a new chunker re-indexes everything once
 UNKNOWN_WORD = 0.7  # weight of a question word the documents never use, as a share of the rarest word's
+CHATTY_FLOOR = 0.7  # the relevance floor of a message of CHATTY_WORDS + 3 question words or more, as a share
+CHATTY_WORDS = 5  # from this many question words on, a word the documents never use weighs less
 HEADING_BOOST = 2  # heading words count this many extra times in a passage
 SEPARATOR = " › "
 _BATCH = 5000
@@ -49,6 +51,8 @@ W_BM25, W_COVERAGE, W_HEADING, W_VECTOR = 0.45, 0.25, 0.15, 0.15
 
 _ASKS_DURATION = re.compile(r"\b(?:cuant[oa]s? (?:dias|tiempo|semanas|meses)|how long|how many days|plazo|"
                             r"hasta cuando|until when|deadline)\b")
+_ASKS_COST = re.compile(r"\b(?:cuanto (?:sale|cuesta|cobran|cobras|cobra|vale|es|seria|saldria|me sale|me cobran)|"
+                        r"que (?:costo|precio|valor) tiene|costo|how much|what does it cost|cost|price|fee|charge)\b")
 _ABBREVIATION = re.compile(
     r"\b(?:[A-Z]|av|avda|dr|dra|sr|sra|srta|ing|lic|arq|st|mr|mrs|ms|no|nº|n°|nro|tel|int|dto|depto|gral|pje|bv|blvd|"
     r"esq|km|ej|p|pág|aprox|etc|approx|vs)\.$", re.IGNORECASE)
@@ -419,14 +423,22 @@ class KnowledgeIndex:
             terms = {t: 1.0 for word in ("plazo", "dias", "dentro") for t in corpus.related(word)}
             if terms:
                 groups["plazo"] = _Group("plazo", terms, ("plazo",), bonus=True)
+        if _ASKS_COST.search(normalize(question)):
+            # "¿cuánto sale el envío a Lanús?": the passage that states a cost, over the one that lists zones
+            terms = {t: 1.0 for word in ("cuesta", "costo", "cobramos", "cargo") for t in corpus.related(word)}
+            if terms:
+                groups["costo"] = _Group("costo", terms, ("costo",), bonus=True)
         return list(groups.values())
 
     def _lexical(self, groups: list[_Group], corpus: _Corpus) -> dict[str, _Match]:
         """BM25 and coverage of every chunk that contains at least one word of the question."""
         # A word the documents never use (a verb of courtesy, "almacén" for "local", a typo) counts, but
         # half: it may be the topic the documents lack ("¿aceptan mascotas?"), or just how a customer talks.
+        # In a long, chatty message most unknown words are how the customer talks ("compré una pinza hace dos
+        # semanas y ni la abrí…"), not a topic the documents lack: they weigh less the more words there are.
+        unknown = corpus.rare_idf * UNKNOWN_WORD * min(1.0, CHATTY_WORDS / max(1, len(groups)))
         weights = [
-            min(corpus.rare_idf, max((corpus.idf(t) for t in g.terms), default=corpus.rare_idf * UNKNOWN_WORD))
+            min(corpus.rare_idf, max((corpus.idf(t) for t in g.terms), default=unknown))
             for g in groups
         ]
         total = sum(w for w, g in zip(weights, groups, strict=True) if not g.bonus) or 1.0
@@ -471,10 +483,12 @@ class KnowledgeIndex:
         groups = self._groups(question, lex, corpus)
         if not groups or not corpus.chunks:
             return []
+        # A long message covers less of itself with any one passage: its floor is lower (CHATTY_FLOOR of it).
+        scale = CHATTY_FLOOR if sum(1 for g in groups if not g.bonus) >= CHATTY_WORDS + 3 else 1.0
         eligible = {
             cid: m
             for cid, m in self._lexical(groups, corpus).items()
-            if m.coverage >= lex.min_coverage or (m.anchored and m.coverage >= lex.anchored_coverage)
+            if m.coverage >= lex.min_coverage * scale or (m.anchored and m.coverage >= lex.anchored_coverage * scale)
         }
         if not eligible:
             return []

@@ -333,3 +333,64 @@ async def test_words_the_documents_never_use_weigh_less(bot: Harness) -> None:
 async def test_voseo_request_for_a_person_is_a_hand_over(bot: Harness) -> None:
     await bot.say("hum-vos", "Hola, ¿me pasás con alguien del local? Prefiero hablarlo con una persona")
     assert (await bot.conversation("hum-vos"))["status"] == "human"
+
+
+async def test_a_business_with_a_need_opens_a_lead_that_later_messages_fill(bot: Harness) -> None:
+    replies = await bot.say("lead-acc", "buenas, somos Techos Norte, hacemos impermeabilizaciones. "
+                                        "queremos saber si nos venden membrana líquida por cantidad")
+    assert not any("No encontré" in r["text"] for r in replies)
+    lead = (await bot.conversation("lead-acc"))["lead"]
+    assert lead["company"] == "Techos Norte" and not lead["qualified"]
+    await bot.say("lead-acc", "Soy Rosa Quispe, cel 11 5890-1234")
+    await bot.say("lead-acc", "Presupuesto tenemos unos 1,2 palos, arrancamos en noviembre y lo decide la asamblea")
+    lead = (await bot.conversation("lead-acc"))["lead"]
+    assert lead["company"] == "Techos Norte" and lead["name"] == "Rosa Quispe" and lead["phone"] == "+541158901234"
+    assert "1,2 palos" in lead["budget"] and "noviembre" in lead["timeline"] and "asamblea" in lead["authority"]
+    assert lead["score"] > 60 and lead["qualified"]
+
+
+async def test_names_and_companies_as_people_write_them(bot: Harness) -> None:
+    await bot.say("lead-ing", "Qué tal, soy el Ing. Alejandro Cárdenas de Constructora Cárdenas y Hnos. "
+                              "Ocupamos cemento para 6 casas, mi correo es acardenas@cardenashnos.com")
+    lead = (await bot.conversation("lead-ing"))["lead"]
+    assert lead["name"] == "Alejandro Cárdenas" and "Constructora Cárdenas" in lead["company"]
+    await bot.say("lead-en", "Hi, Emma Walsh here, office manager at Northwind Coworking. Budget is tight and final "
+                             "approval comes from our CFO. Email me at emma@northwindcowork.com")
+    lead = (await bot.conversation("lead-en"))["lead"]
+    assert lead["name"] == "Emma Walsh" and lead["company"] == "Northwind Coworking" and "CFO" in lead["authority"]
+
+
+async def test_a_meeting_with_a_price_question_beside_it(bot: Harness) -> None:
+    replies = await bot.say("mt-price", "¿me agendás una visita el martes a las 10? ah, y cuánto está el martillo carpintero?")
+    text = replies[-1]["text"]
+    assert "$12.500" in text and "martes" in text and replies[-1]["buttons"]
+    await bot.say("mt-price", "sí")
+    start = await appointment_start(bot, "mt-price")
+    assert (start.strftime("%a"), start.hour) == ("Tue", 10)
+    assert await bot.sold("mt-price") == []
+
+
+async def test_a_no_that_names_another_day_moves_the_meeting(bot: Harness) -> None:
+    await bot.say("mt-no", "agendame una visita el martes a las 11")
+    moved = await bot.say("mt-no", "no no, perdón, el miércoles, misma hora")
+    assert "miércoles" in moved[-1]["text"] and "11:00" in moved[-1]["text"]
+    await bot.say("mt-no", "sí dale")
+    start = await appointment_start(bot, "mt-no")
+    assert (start.strftime("%a"), start.hour) == ("Wed", 11)
+
+
+async def test_a_cost_question_is_answered_with_the_cost(bot: Harness) -> None:
+    [reply] = await bot.say("kn-cost", "hola! cuánto sale el envío a Lanús?")
+    assert "Lanús" in reply["text"] and "$9.500" in reply["text"]
+
+
+async def test_regional_and_english_yeses(bot: Harness) -> None:
+    await bot.say("yes-mx", "quiero 1 martillo carpintero")
+    await bot.say("yes-mx", "sí, chido, confirmado")
+    assert await bot.sold("yes-mx") == [("MART-16", 1)]
+    await bot.say("yes-en", "I'd like 2 Phillips screwdrivers")
+    await bot.say("yes-en", "perfect, please put the order through")
+    assert await bot.sold("yes-en") == [("DEST-PH2", 2)]
+    await bot.say("no-edit", "quiero 1 taladro percutor")
+    await bot.say("no-edit", "sí, pero el rojo")
+    assert await bot.sold("no-edit") == []  # a yes with a detail that differs commits nothing

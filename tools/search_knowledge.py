@@ -55,6 +55,13 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
         )
         return ToolOutcome(data={"found": False})
     best = passages[0]
+    second = _close_second(passages)
+    if second is not None:  # "¿cuánto sale el envío a Lanús?": the zones and the costs, a sentence of each
+        parts = [{"source": p.source, "section": section_title(p.source),
+                  "answer": index.excerpt(p.text, args.question, ANSWER_CHARS, sentences=n)}
+                 for p, n in ((best, ANSWER_SENTENCES), (second, 1))]
+        return ToolOutcome(data={"found": True, **parts[0], "answers": parts,
+                                 "answer": " ".join(p["answer"] for p in parts)})
     return ToolOutcome(
         data={
             "found": True,
@@ -64,6 +71,20 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
             "passages": [{"source": p.source, "text": p.text, "score": p.score} for p in passages],
         }
     )
+
+
+SECOND_SECTION = 0.8  # a second section of the same document, scored this close to the best, is answered too
+
+
+def _close_second(passages: list[Any]) -> Any | None:
+    """The runner-up passage when it is another section of the best one's document and almost as relevant."""
+    if len(passages) < 2:
+        return None
+    best, second = passages[0], passages[1]
+    same_document = best.source.split(" › ", 1)[0] == second.source.split(" › ", 1)[0]
+    if same_document and best.source != second.source and second.score >= SECOND_SECTION * best.score:
+        return second
+    return None
 
 
 _QUESTION_SPLIT = re.compile(r"(?<=\?)\s+|\s+(?=¿)")

@@ -36,16 +36,22 @@ class Composer:
         """The reply (or the register_sale that completes a purchase) once tools answered; a side
         question asked with the request ("quiero 2 martillos, ¿hacen envíos a Rosario?") answered too."""
         step = self._step()
-        side = self._side_answer()
+        side = self.side_answer()
         if not side:
             return step
         if step.calls:  # said with the calls: the graph puts it before the offer
             return Step(side, step.calls)
         return step if side in step.text else Step(f"{step.text}\n\n{side}")
 
-    def _side_answer(self) -> str:
-        if self.u.intent in ("question", "knowledge"):
+    def side_answer(self, always: bool = False) -> str:
+        if self.u.intent in ("question", "knowledge") and not always:
             return ""
+        search = self.turn.latest("search_products")
+        if self.u.intent == "meeting" and search is not None and search.data is not None:
+            # "¿el martes a las 10? ¿y cuánto está el cemento?": the price beside the meeting proposed
+            query = str(search.args.get("query") or "")
+            results = matching.relevant(query, list(search.data.get("results") or []))
+            return self.say.products(query, results[:3], False, False, False) if results else ""
         knowledge = self.turn.latest("search_knowledge")
         data = knowledge.data if knowledge else None
         if not data or not data.get("found"):
@@ -54,6 +60,9 @@ class Composer:
 
     def _step(self) -> Step:
         turn, u = self.turn, self.u
+        asked = self._question_not_an_order()
+        if asked is not None:
+            return asked
         several = self._several()
         if several is not None:
             return several
@@ -94,11 +103,14 @@ class Composer:
         knowledge = turn.latest("search_knowledge")
         if search is not None and knowledge in shown and not (knowledge.data or {}).get("found"):
             shown = [search]  # the documents did not have it either: say what the catalog said
-        if any(r.name == "qualify_lead" for r in shown):
+        lead = turn.latest("qualify_lead")
+        if lead is not None and turn.called("qualify_lead"):
             # someone telling who they are and what they need ("les escribo del Colegio Santa Teresa…"):
-            # the words that named no product get no "not found in the catalog"
+            # the words that named no product get no "not found in the catalog", and the lead is answered
             shown = [r for r in shown if r.name != "search_products" or r.data is None or matching.relevant(
                 str(r.args.get("query") or ""), list(r.data.get("results") or []))]
+            shown = [r for r in shown if r.name != "search_knowledge" or (r.data or {}).get("found")]
+            shown = shown if lead in shown else [*shown, lead]
         parts = [self._render(result) for result in shown]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
 
@@ -106,6 +118,19 @@ class Composer:
         """A product of this search was already ordered this turn (the chain ran)."""
         shown = {str(r.get("sku")) for r in (search.data or {}).get("results") or []}
         return any(r.name == "register_sale" and str(r.args.get("sku")) in shown for r in self.turn.results)
+
+    def _question_not_an_order(self) -> Step | None:
+        """A purchase-sounding question that names no product ("can I order through the chat and pick it
+        up? is pickup free?"): the documents answer it, not a "not found in the catalog"."""
+        turn, u = self.turn, self.u
+        searches = [r for r in turn.last_round if r.name == "search_products" and r.data is not None]
+        if (u.intent not in BUYING or "?" not in u.text or not searches or turn.called("search_knowledge")
+                or "search_knowledge" not in self.tools or turn.rounds >= MAX_ROUNDS):
+            return None
+        if any(matching.relevant(str(r.args.get("query") or ""), list(r.data.get("results") or []))
+               for r in searches):
+            return None
+        return Step(calls=[call("search_knowledge", question=u.text)])
 
     def _documents_instead(self, search: ToolResult | None) -> Step | None:
         """A message that was not clearly a product request and that the catalog has nothing for ("¿cuánto

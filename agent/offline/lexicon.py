@@ -113,6 +113,11 @@ CUES: dict[str, list[Cue]] = {
             r"broke|garbage|junk|useless)\b",
             4.0,
         ),
+        (  # what came is not what was ordered: "pedí el de 20 litros y me mandaron el de 10, ¿cómo puede ser?"
+            r"\bped[ií]\w* .{0,60}\b(?:y|pero) me (?:mandaron|enviaron|trajeron|dieron|entregaron|lleg[oó])\b|"
+            r"\bc[oó]mo puede ser\b|\bi ordered .{0,60}\b(?:but|and) (?:you sent|i got|i received|got|received)\b",
+            4.0,
+        ),
         (
             r"(?<!\bsi )\bno (me )?(funciona|funcionan|anda|andan|prende|prenden|arranca|enciende|llego|llegaron|"
             r"vino|vinieron|contestan|responden|respondieron|contestaron)\b",
@@ -275,13 +280,19 @@ CUES: dict[str, list[Cue]] = {
             r"purchase|to order|can i order)\b",
             2.5,
         ),
-        (r"\b(necesito|necesitaria|necesitamos|i need|we need)\b", 1.5),
+        (r"\b(necesito|necesitaria|necesitamos|i need|we need)\b|^(?:hi|hello|hey|hola)?\W*need\b", 1.5),
     ),
     "quantity_change": _cues(
         (
             r"^(?:(?:ya|ok|dale|bueno|si|yes|ah|ay)\s+(?:pero\s+|but\s+)?)?(no )?(mejor|mejor que sean|que sean|sean|cambialo a|cambia a|cambiala a|ponele|dejalo en|dejala en|"
             r"solo|solamente|nada mas|bajalo|bajala|baja|bajame|subilo|subila|sube|subime|reducilo|aumentalo|make it|"
             r"change it to|change to|lower it|reduce it|increase it|bump it|actually|instead|only|just)\b",
+            3.0,
+        ),
+        (  # "sorry, actually just 1 can is enough", "con 3 me alcanza", "yes, confirm 12"
+            r"^(?:(?:sorry|wait|hmm+|oh|ah|ay|perdon|perdona|disculpa|uy|uh)\W+)+(?:actually|just|only|mejor|solo|make it|"
+            r"make that)\b|\b(?:is|are|will be|would be|should be) enough\b|\b(?:con|with) \d+ (?:\w+ )?"
+            r"(?:me alcanza|alcanza|basta|me basta|is enough|will do)\b|^(?:yes|si|ok|dale)\W+(?:confirm\w*) \d+\b",
             3.0,
         ),
         (

@@ -32,7 +32,7 @@ from agent.offline.lexicon import (
     STOPWORDS,
     VOCABULARY,
 )
-from agent.offline.numbers import Quantity, find_quantities, word_number
+from agent.offline.numbers import PACKAGES, Quantity, find_quantities, word_number
 from agent.offline.text import Token, close_to, collapse, tokenize
 from agent.offline.when import DAY_WORDS, TimePhrase, find_time
 from prompts import PromptStore
@@ -188,7 +188,7 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
     if intent in REROUTABLE and _asks_about_business(ev, cued):
         intent = "question"
         content = _product_words(ev)
-    elif (intent in ("product_query", "fallback") or (intent == "purchase" and "?" in text)) and _USAGE.search(ev.norm):
+    elif (intent in ("product_query", "fallback") or (intent == "purchase" and "?" in text)) and USAGE.search(ev.norm):
         intent = "question"  # how a product is used ("¿cuánto rinde un litro de látex?"): the documents first
     elif intent == "fallback" and "?" in text and len(content) >= 2 and not OFF_TOPIC.search(ev.norm):
         intent = "question"  # a question we could not place: the documents, then the catalog, then "I don't know"
@@ -228,6 +228,8 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
 def _structural(scores: dict[str, float], ev: _Evidence) -> None:
     """Evidence beyond keywords: counts, product words, contact data, times."""
     norm, content = ev.norm, ev.content
+    if not scores["purchase"] and content and _COUNT_OPENS.match(norm):
+        scores["purchase"] = 2.0  # it opens with a count and what is counted: "two tubes of clear silicone and a gun"
     if scores["purchase"]:
         scores["purchase"] += (1.5 if ev.explicit else 0) + (1.0 if content or ev.ordinal is not None else 0)
     if scores["product_query"] and content:
@@ -243,6 +245,8 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
         scores["contact"] += 3.0
     if ev.lead.get("name") and re.search(r"\b(soy|i'm|i am|this is|habla)\b", norm):
         scores["contact"] += 3.0
+    # a budget, a decider, a date of the purchase: someone telling about their purchase, not asking a slot
+    scores["contact"] += sum(1.0 for k in ("budget", "authority", "timeline") if ev.lead.get(k))
     wants_slots = bool(MEETING_ACTIONS["availability"].search(norm))
     if ev.time:
         bonus = (1.0 if ev.time.has_day else 0) + (1.5 if ev.time.has_clock else 0)
@@ -313,7 +317,7 @@ _RELATIVE = re.compile(
     r"\b(?:\d+|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|one|two|three|four|five)\s+"
     r"(?:\w+\s+)?(?:mas|more|extra)\b|\b(?:agrega\w*|suma\w*|add)\b.*\b(?:mas|more)\b"
 )
-_ITEM_SPLIT = re.compile(r"[,;\n+]|\s(?:y|e|and|más|mas|plus)\s", re.IGNORECASE)
+_ITEM_SPLIT = re.compile(r"[,;\n+]|(?<=[^\W\d])[.?!]+\s|\s(?:y|e|and|más|mas|plus)\s", re.IGNORECASE)
 _PRODUCTISH = ("purchase", "product_query", "quantity_change", "fallback")
 
 
@@ -323,7 +327,7 @@ _BOUGHT_HERE = re.compile(r"\b(?:les compre|compre aca|compre aqui|me vendieron|
                           r"you sold|bought (?:it )?(?:here|from you))\b")
 _NOT_BOUGHT_HERE = re.compile(r"\bno (?:la|lo|las|los) compre (?:aca|aqui|con ustedes)\b|\bnot (?:bought|from) (?:here|you)\b")
 _ASKS_PRODUCT = re.compile(r"\b(?:tienen|tenes|venden|vendes|hay|cuanto sale|cuanto cuesta|precio|do you have|do you sell)\b")
-_USAGE = re.compile(
+USAGE = re.compile(
     r"\b(?:rinde|rendimiento|cuanto cubre|seca|secar|secado|diluir|diluyo|diluye|rebajar|rebajo|mezclar|mezclo|"
     r"como se usa|como (?:lo |la )?uso|como se aplica|como (?:lo |la )?aplico|sirve para|sirven para|"
     r"que \w+ (?:uso|usar|necesito|conviene) (?:para|pa)|cual (?:uso|conviene|me conviene)|entre mano y mano|"
@@ -346,6 +350,16 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
     for part in parts:
         part = part.strip(" ¿?¡!")  # "¿me colabora con 2 pares de guantes y 2 gafas?": still products
         read = understand(part, prompts, lang)
+        named = [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()]
+        if items and named and set(named) - _AGAIN <= set(items[-1][0].lower().split()):
+            named = []  # "¿negro brillante tenés? dame 2 del negro entonces": the same product again
+        if not named and items and items[-1][1] is None:
+            # "¿tenés guantes de vaqueta? mandame 3 pares": the count of the product just named
+            ev, _ = _evidence(part, lang)
+            counted = ev.explicit or ev.quantities
+            if counted:
+                items[-1] = (items[-1][0], counted[0].value)
+            continue  # a count, or a question about it ("how many pairs do you have?"): no product of its own
         if read.intent in _PRODUCTISH and read.query and not read.about_business:
             query, quantity = read.query, read.quantity
             if quantity is None:
@@ -365,6 +379,11 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
     return items if len(items) >= 2 else []
 
 
+_COUNT_OPENS = re.compile(r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|dos|tres|cuatro|cinco|seis|"
+                          r"siete|ocho|nueve|diez|doce|a dozen)\s+[a-z]{3,}")
+_COUNTED_IN = PACKAGES | frozenset("pair pairs roll rolls tube tubes pack packs piece pieces set sets unit units can box "
+                                   "bag".split())
+_AGAIN = frozenset("entonces nomas nomás mejor porfa please then instead too also tambien también".split())
 _UNITS = frozenset("oz w watts mm cm m mts metros l lt lts litros kg kilos g gr v volts pulgadas pulg in inch inches "
                    "ones one los las de the el la".split())
 

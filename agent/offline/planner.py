@@ -14,7 +14,7 @@ from typing import Any
 from agent.language import detect_language
 from agent.offline.compose import BUYING, Composer
 from agent.offline.contact import extract_lead
-from agent.offline.nlu import Understanding, understand
+from agent.offline.nlu import USAGE, Understanding, understand
 from agent.offline.numbers import PACKAGES, word_number
 from agent.offline.render import Renderer
 from agent.offline.steps import Step, call, swap_calls
@@ -59,6 +59,16 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w+", fold(text)) if len(w) >= 3}
 
 
+_BOUGHT = re.compile(r"\b(?:compre|compramos|me compre|me llevo|me lleve|lleve|bought|i got|purchased)\b.*\b(?:"
+                     r"cambi\w*|devol\w*|devuelv\w*|garantia|reembols\w*|reintegr\w*|exchange|return\w*|refund\w*|"
+                     r"warranty)\b|\b(?:cambi\w*|devol\w*|devuelv\w*|exchange|return\w*|refund\w*)\b.*\b(?:compre|bought)\b")
+
+
+def _stems(text: str) -> set[str]:
+    """The first four letters of each word of four or more ("discs" and "Disco" share "disc")."""
+    return {w[:4] for w in re.findall(r"[a-z]+", fold(text)) if len(w) >= 4}
+
+
 _CLAUSES = re.compile(r"[?¿!¡;.\n]+|,\s*|\s+(?:y|and|e)\s+(?=(?:\w+\s+){0,2}\w*\s*\??)")
 
 
@@ -72,8 +82,9 @@ def side_question(text: str, prompts: PromptStore, lang: str) -> str:
         return ""
     for clause in clauses:
         reading = understand(clause, prompts, lang)
-        if reading.intent in ("knowledge", "question") and (reading.about_business or reading.intent == "knowledge"):
-            return clause
+        if reading.intent in ("knowledge", "question") and (
+                reading.about_business or reading.intent == "knowledge" or USAGE.search(fold(clause))):
+            return clause  # a policy, or how a product is used ("¿se puede diluir con agua?")
     return ""
 
 
@@ -84,6 +95,19 @@ _B2B = re.compile(
     r"wholesale|bulk|supplier|supply|supplies|quotes?|tenders?|business(?:es)?|every month|monthly|regular(?: basis)?|"
     r"company|we are|we're|account)\b"
 )
+def _price_question(text: str, prompts: PromptStore, lang: str) -> str:
+    """The product words of a clause that asks a price or stock beside another request ("…el martes a las
+    10? ah, y cuánto está la bolsa de cemento?"); "" when there is none."""
+    clauses = [c.strip() for c in _CLAUSES.split(text) if c and len(c.strip()) > 3]
+    if len(clauses) < 2:
+        return ""
+    for clause in clauses:
+        reading = understand(clause, prompts, lang)
+        if (reading.asks_price or reading.asks_stock) and reading.query and not reading.when:
+            return reading.query
+    return ""
+
+
 _LEAD_FIELDS = ("name", "email", "phone", "company", "need", "budget", "timeline", "authority")
 
 
@@ -102,6 +126,8 @@ class Planner:
         self.u: Understanding = understand(turn.human, prompts, lang)
         self.u.lang = lang
         self.say = Renderer(prompts, lang, turn.facts)
+        self._order_beside_question(prompts, lang)
+        self._policy_of_a_past_purchase()
         self._change_and_add(prompts, lang)
         self._by_price()
         self._answer_to_asked()
@@ -126,6 +152,28 @@ class Planner:
         if before.intent in BUYING and "search_products" in turn.previous_tools:
             u.intent = "purchase"
             u.quantity = u.quantity or before.quantity
+
+    def _order_beside_question(self, prompts: PromptStore, lang: str) -> None:
+        """"quiero 2 látex interior de 20 litros. ¿se puede diluir con agua?": the order is the request and
+        the question goes beside it (`_with_question`), even when the question's words weighed more."""
+        u = self.u
+        if u.intent not in ("knowledge", "question") or self.turn.pending:
+            return
+        clauses = [c.strip() for c in _CLAUSES.split(u.text) if c and len(c.strip()) > 3]
+        if len(clauses) < 2:
+            return
+        for clause in clauses:
+            reading = understand(clause, prompts, lang)
+            if reading.intent == "purchase" and reading.query and reading.scores.get("purchase", 0) >= 4.0:
+                u.intent, u.query, u.quantity, u.items = "purchase", reading.query, reading.quantity, reading.items
+                return
+
+    def _policy_of_a_past_purchase(self) -> None:
+        """"compré una pinza hace dos semanas, ¿la puedo cambiar?": a question about something bought is
+        for the documents (returns, warranty), not a new search of the catalog."""
+        u = self.u
+        if u.intent in ("product_query", "fallback", "question") and "?" in u.text and _BOUGHT.search(fold(u.text)):
+            u.intent = "knowledge"
 
     def _change_and_add(self, prompts: PromptStore, lang: str) -> None:
         """Two edits of the open order in one message: "mejor que sean 3, y agrégueme un pincel",
@@ -269,7 +317,18 @@ class Planner:
         if not self.turn.human:
             return Step(self._greeting())
         if self.turn.results:
-            return Composer(self.turn, self.u, self.say, self.tools).step()
+            composer = Composer(self.turn, self.u, self.say, self.tools)
+            if self.u.intent == "meeting" and self.turn.called("search_products") \
+                    and not self.turn.called("schedule_meeting"):
+                meeting = [c for c in self._first().calls if c["name"] == "schedule_meeting"]
+                if meeting:  # the price asked beside the meeting was looked up; now the meeting
+                    return Step(composer.side_answer(), meeting)
+            if self.u.intent == "complaint" and self.turn.called("search_knowledge") \
+                    and not self.turn.called("handoff_to_human") and "handoff_to_human" in self.tools:
+                handover = self._on_complaint()
+                answer = composer.side_answer(always=True)
+                return Step("\n\n".join(t for t in (handover.text, answer) if t), handover.calls)
+            return composer.step()
         step = self._with_question(self._with_lead(self._first()))
         if self._changed_line is not None and step.calls:  # the quantity changed beside the product added
             sku, quantity = self._changed_line
@@ -277,16 +336,24 @@ class Planner:
         return step
 
     def _with_question(self, step: Step) -> Step:
-        """An order with a question about the business beside it: the documents are asked too."""
+        """An order or a meeting with a question beside it: the documents are asked too ("¿me agendás el
+        martes a las 10? ¿a qué altura de Warnes están?"), and beside a meeting, the catalog for a price
+        ("¿puede ser el martes a las 10? ah, y ¿cuánto está la bolsa de cemento?")."""
         u = self.u
-        if u.intent not in ("purchase", "quantity_change", "swap") or "search_knowledge" not in self.tools:
+        meeting = u.intent == "meeting" and any(c["name"] == "schedule_meeting" for c in step.calls)
+        if u.intent not in ("purchase", "quantity_change", "swap") and not meeting:
             return step
-        if not any(c["name"] in ("search_products", "register_sale") for c in step.calls):
+        if not meeting and not any(c["name"] in ("search_products", "register_sale") for c in step.calls):
             return step
-        question = side_question(u.text, self.prompts, u.lang)
-        if not question:
-            return step
-        return Step(step.text, [*step.calls, call("search_knowledge", question=question)])
+        calls = list(step.calls)
+        question = side_question(u.text, self.prompts, u.lang) if "search_knowledge" in self.tools else ""
+        if question:
+            calls.append(call("search_knowledge", question=question))
+        elif meeting and "search_products" in self.tools:
+            price = _price_question(u.text, self.prompts, u.lang)
+            if price:  # the price first: the meeting is proposed next, with the price said before the offer
+                return Step(step.text, [call("search_products", query=price, limit=3)])
+        return Step(step.text, calls) if len(calls) > len(step.calls) else step
 
     def _with_lead(self, step: Step) -> Step:
         """What the customer says about themselves beside another request ("soy Ana, de Obras Sur, quiero 20
@@ -400,6 +467,11 @@ class Planner:
         if (self.u.intent == "quantity_change" and self.u.query and len(lines) == 1
                 and not _words(self.u.query) & _words(str(lines[0].get("name") or ""))):
             self.u.query = ""  # "mejor que sean 4, se me olvidaba la otra pieza": the only line's new quantity
+        if self.u.intent == "quantity_change" and self.u.quantity and len(lines) > 1 and self.u.query:
+            # "make that 10 discs actually, they break fast": the line the count names, by its words' stems
+            named = [line for line in lines if _stems(self.u.query) & _stems(str(line.get("name") or ""))]
+            if len(named) == 1:
+                return self._tool("register_sale", sku=str(named[0]["sku"]), quantity=self.u.quantity)
         if len(self.u.items) > 1 and "search_products" in self.tools:  # several products: each looked up
             return Step(calls=[call("search_products", query=query, limit=5) for query, _ in self.u.items])
         if self.u.query:
@@ -487,6 +559,9 @@ class Planner:
     def _on_complaint(self) -> Step:
         if "handoff_to_human" not in self.tools:
             return Step(self.say.say("complaint_no_handoff"))
+        if "?" in self.u.text and "search_knowledge" in self.tools and not self.turn.results:
+            # "el taladro no prende, ¿me lo cambian?": what the documents say goes with the hand-over
+            return Step(calls=[call("search_knowledge", question=self.u.text)])
         reason = f"complaint: {self.u.text}"[:500]
         return Step(self.say.handoff(complaint=True), [call("handoff_to_human", reason=reason)])
 
