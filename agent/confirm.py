@@ -133,7 +133,7 @@ _WEEKDAYS = (("lunes", "lun", "monday", "mon"), ("martes", "mar", "tuesday", "tu
              ("viernes", "vie", "friday", "fri"), ("sabado", "sab", "saturday", "sat"), ("domingo", "dom", "sunday", "sun"))
 _TIME_WORDS = _vocabulary("a las la el at on am pm hs h hrs horas mañana tarde morning afternoon visita reunion cita "
                           "turno meeting visit appointment is queda ese esa este esta horario hora dia fecha that "
-                          "this time day slot")
+                          "this time day slot book agenda agendame reserva for")
 
 
 def _meeting_vocabulary(pending: dict[str, Any]) -> tuple[frozenset[str], frozenset[int]]:
@@ -153,6 +153,9 @@ def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> 
     if not words:
         return False
     for word in rest:
+        clock = re.fullmatch(r"(\d{1,2})(?:am|pm|hs|h)", word)  # "2pm", "10hs"
+        if clock and int(clock.group(1)) in quantities:
+            continue
         number = word_number(word) if not word.isdigit() else int(word)
         if number is not None and word not in ("un", "una"):
             if number not in quantities:

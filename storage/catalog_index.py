@@ -136,6 +136,10 @@ class CatalogIndex:
             self._docs = {k: v for k, v in self._docs.items() if k not in drop}
             self._rebuild(self._engine.syn)
 
+    def name_words(self) -> frozenset[str]:
+        """The words of the products' names (normalized like every search): what names a product."""
+        return frozenset(self._engine.lex.name_vocab)
+
     def _coll(self) -> Any:
         return self._vectors.collection()
 

@@ -23,7 +23,7 @@ import math
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ COLLECTION = "knowledge"
 CHUNK_CHARS = 800
 CHUNKER_VERSION = "1"  # part of each file's hash: a new chunker re-indexes everything once
 UNKNOWN_WORD = 0.7  # weight of a question word the documents never use, as a share of the rarest word's
+TOPIC_WEIGHT = 1.5  # a question word that names a document ("garantía", "envíos") weighs this much more
+PRODUCT_WEIGHT = 0.35  # a question word that only names a product of the catalog weighs this much
 CHATTY_FLOOR = 0.7  # the relevance floor of a message of CHATTY_WORDS + 3 question words or more, as a share
 CHATTY_WORDS = 5  # from this many question words on, a word the documents never use weighs less
 HEADING_BOOST = 2  # heading words count this many extra times in a passage
@@ -119,6 +121,10 @@ def related(a: str, b: str) -> bool:
     longest_ending = 2 if n == 3 else 3  # on a 3-letter stem only short endings: "pago"/"pagar", not "mano"/"mandan"
     return n >= max(3, min(5, short - 1)) and len(a) - n <= longest_ending and len(b) - n <= longest_ending
 
+
+# Words of a document's title that say nothing of its topic ("Dónde estamos", "Uso de productos").
+_NOT_TOPICS = frozenset("donde estamo estamos como cuando nuestro nuestra producto productos general medio medios "
+                        "informacion preguntas frecuentes".split())
 
 # Function words never count as topic, in documents or questions (beyond embedding.STOPWORDS).
 FUNCTION_WORDS = frozenset(
@@ -259,6 +265,7 @@ class _Group:
     terms: dict[str, float]
     phrases: tuple[str, ...] = ()
     bonus: bool = False  # ranks a passage that has it higher, never counts against one that lacks it
+    product: bool = False  # names a product of the catalog, not a topic of the documents ("taladro")
 
 
 @dataclass(frozen=True)
@@ -276,13 +283,17 @@ class _Corpus:
     avg_len: float = 1.0
     _related: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
+    topics: frozenset[str] = frozenset()  # the words of the documents' own names and titles ("garantia")
+
     @classmethod
     def build(cls, chunks: list[_Chunk]) -> _Corpus:
         df: Counter[str] = Counter()
         for c in chunks:
             df.update(c.terms.keys())
         avg = sum(c.length for c in chunks) / len(chunks) if chunks else 1.0
-        return cls(tuple(chunks), dict(df), avg)
+        topics = frozenset(t for c in chunks for t in c.head_terms - c.section_terms
+                           if len(t) >= 4 and t not in _NOT_TOPICS)
+        return cls(tuple(chunks), dict(df), avg, topics=topics)
 
     def related(self, word: str) -> tuple[str, ...]:
         """The corpus words that count as `word` (memoized per corpus)."""
@@ -304,6 +315,11 @@ class _Corpus:
     def rare_idf(self) -> float:
         """The idf of a word found once: what a word the documents lack weighs in coverage."""
         return math.log(1 + (len(self.chunks) - 0.5) / 1.5) if self.chunks else 1.0
+
+
+def _chatty(groups: list[_Group]) -> bool:
+    """A long message (CHATTY_WORDS + 3 question words or more): it covers less of itself with any passage."""
+    return sum(1 for g in groups if not g.bonus) >= CHATTY_WORDS + 3
 
 
 class KnowledgeIndex:
@@ -404,7 +420,8 @@ class KnowledgeIndex:
 
     # -- search ----------------------------------------------------------------------
 
-    def _groups(self, question: str, lex: _Lexicon, corpus: _Corpus) -> list[_Group]:
+    def _groups(self, question: str, lex: _Lexicon, corpus: _Corpus,
+                products: frozenset[str] = frozenset()) -> list[_Group]:
         groups: dict[str, _Group] = {}
         for word in tokens(question):
             if word in lex.stopwords or word in FUNCTION_WORDS or word in groups or len(word) < 2:
@@ -417,7 +434,11 @@ class KnowledgeIndex:
                 match = process.extractOne(word, corpus.df.keys(), scorer=fuzz.ratio)  # a typo: "orario"
                 if match and match[1] >= lex.fuzzy_min_ratio:
                     terms[match[0]] = lex.fuzzy_weight
-            groups[word] = _Group(word, terms, lex.phrases.get(word, ()))
+            product = word in products and not any(t in corpus.topics for t in terms)
+            groups[word] = _Group(word, terms, lex.phrases.get(word, ()), product=product)
+        if not any(t in corpus.topics for g in groups.values() for t in g.terms):
+            # no document's topic named ("¿cuánto espero entre mano y mano de látex?"): the product is the topic
+            groups = {w: replace(g, product=False) for w, g in groups.items()}
         if _ASKS_DURATION.search(normalize(question)):
             # "¿cuántos días tengo para…?", "how long do I have…": the passage that states a term or a deadline
             terms = {t: 1.0 for word in ("plazo", "dias", "dentro") for t in corpus.related(word)}
@@ -437,8 +458,10 @@ class KnowledgeIndex:
         # In a long, chatty message most unknown words are how the customer talks ("compré una pinza hace dos
         # semanas y ni la abrí…"), not a topic the documents lack: they weigh less the more words there are.
         unknown = corpus.rare_idf * UNKNOWN_WORD * min(1.0, CHATTY_WORDS / max(1, len(groups)))
+        chatty = _chatty(groups)  # the words naming a document weigh more in a long message, not in a short one
         weights = [
             min(corpus.rare_idf, max((corpus.idf(t) for t in g.terms), default=unknown))
+            * (TOPIC_WEIGHT if chatty and any(t in corpus.topics for t in g.terms) else PRODUCT_WEIGHT if g.product else 1.0)
             for g in groups
         ]
         total = sum(w for w, g in zip(weights, groups, strict=True) if not g.bonus) or 1.0
@@ -472,19 +495,22 @@ class KnowledgeIndex:
         res = collection.query(query_texts=[text], n_results=n, include=["distances"])
         return {i: max(0.0, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)}
 
-    async def search(self, question: str, k: int = 3) -> list[Passage]:
-        """Best passages for the question, best first; [] when the documents don't cover it."""
+    async def search(self, question: str, k: int = 3, products: frozenset[str] = frozenset()) -> list[Passage]:
+        """Best passages for the question, best first; [] when the documents don't cover it.
+
+        `products`: the catalog's name words; in "¿qué garantía tiene el taladro percutor?" they weigh less
+        than the topic ("garantía"), so the warranty answers rather than how to use a drill."""
         if self._collection is None:
             await self.sync()
         else:
             await self.refresh()
         corpus = self._corpus
         lex = self._lexicon = await asyncio.to_thread(_load_lexicon, self.lexicon_path)
-        groups = self._groups(question, lex, corpus)
+        groups = self._groups(question, lex, corpus, products)
         if not groups or not corpus.chunks:
             return []
         # A long message covers less of itself with any one passage: its floor is lower (CHATTY_FLOOR of it).
-        scale = CHATTY_FLOOR if sum(1 for g in groups if not g.bonus) >= CHATTY_WORDS + 3 else 1.0
+        scale = CHATTY_FLOOR if _chatty(groups) else 1.0
         eligible = {
             cid: m
             for cid, m in self._lexical(groups, corpus).items()

@@ -394,3 +394,38 @@ async def test_regional_and_english_yeses(bot: Harness) -> None:
     await bot.say("no-edit", "quiero 1 taladro percutor")
     await bot.say("no-edit", "sí, pero el rojo")
     assert await bot.sold("no-edit") == []  # a yes with a detail that differs commits nothing
+
+
+async def test_a_complaint_with_a_question_hands_over_with_what_the_documents_say(bot: Harness) -> None:
+    replies = await bot.say("cmp-q", "Buenos días, el taladro que compré antier no prende, ¿me lo cambian o hay que "
+                                     "mandarlo a servicio técnico?")
+    text = " ".join(r["text"] for r in replies)
+    assert (await bot.conversation("cmp-q"))["status"] == "human"
+    assert "7 días" in text and "«Cómo hacer un reclamo de garantía»" in text
+
+
+async def test_a_question_about_something_bought_goes_to_the_documents(bot: Harness) -> None:
+    [reply] = await bot.say("past-1", "Hola buenas! compré un martillo hace dos semanas y ni lo usé, ¿lo puedo cambiar? "
+                                      "¿hasta cuántos días tengo?")
+    assert "30 días" in reply["text"] and "Martillo carpintero 16 oz:" not in reply["text"]
+
+
+async def test_a_count_said_in_the_next_sentence_and_a_second_product(bot: Harness) -> None:
+    replies = await bot.say("cnt-next", "¿tenés martillos carpintero? mandame 3, y también 2 destornilladores phillips")
+    text = replies[-1]["text"]
+    assert "3 × Martillo carpintero" in text and "2 × Destornillador Phillips" in text
+    await bot.say("cnt-next", "sí, de una")
+    assert await bot.sold("cnt-next") == [("DEST-PH2", 2), ("MART-16", 3)]
+
+
+async def test_a_meeting_time_corrected_in_the_same_message_and_not_a_complaint(bot: Harness) -> None:
+    await bot.say("mt-same", "¿me regala una cita el jueves a las 9? Ay, qué pena, mejor a las 10, que a las 9 tengo otra cosa")
+    await bot.say("mt-same", "sí")
+    start = await appointment_start(bot, "mt-same")
+    assert (start.strftime("%a"), start.hour) == ("Thu", 10)
+    await bot.say("mt-late", "quiero pasar el lunes 9:30")
+    await bot.say("mt-late", "mejor 10:30 si se puede, a las 9:30 no llego")
+    assert (await bot.conversation("mt-late"))["status"] == "bot"
+    await bot.say("mt-late", "dale")
+    start = await appointment_start(bot, "mt-late")
+    assert (start.strftime("%a"), start.hour, start.minute) == ("Mon", 10, 30)

@@ -40,8 +40,10 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
     index = ctx.services.knowledge
     if index is None:
         return ToolOutcome(data={"found": False, "reason": "no knowledge base configured"})
-    passages = await index.search(args.question, k=3)
-    parts = await _each_question(index, args.question, passages)
+    catalog = getattr(ctx.services, "catalog", None)
+    products = catalog.name_words() if catalog is not None and hasattr(catalog, "name_words") else frozenset()
+    passages = await index.search(args.question, k=3, products=products)
+    parts = await _each_question(index, args.question, passages, products)
     if len(parts) >= 2:  # two questions in one message: both answered, each from its own section
         return ToolOutcome(data={"found": True, **parts[0], "answers": parts,
                                  "answer": " ".join(p["answer"] for p in parts)})
@@ -61,16 +63,20 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
                   "answer": index.excerpt(p.text, args.question, ANSWER_CHARS, sentences=n)}
                  for p, n in ((best, ANSWER_SENTENCES), (second, 1))]
         return ToolOutcome(data={"found": True, **parts[0], "answers": parts,
-                                 "answer": " ".join(p["answer"] for p in parts)})
+                                 "answer": " ".join(p["answer"] for p in parts), "passages": _passages(passages)})
     return ToolOutcome(
         data={
             "found": True,
             "answer": index.excerpt(best.text, args.question, ANSWER_CHARS, sentences=ANSWER_SENTENCES),
             "source": best.source,
             "section": section_title(best.source),
-            "passages": [{"source": p.source, "text": p.text, "score": p.score} for p in passages],
+            "passages": _passages(passages),
         }
     )
+
+
+def _passages(passages: list[Any]) -> list[dict[str, Any]]:
+    return [{"source": p.source, "text": p.text, "score": p.score} for p in passages]
 
 
 SECOND_SECTION = 0.8  # a second section of the same document, scored this close to the best, is answered too
@@ -90,7 +96,8 @@ def _close_second(passages: list[Any]) -> Any | None:
 _QUESTION_SPLIT = re.compile(r"(?<=\?)\s+|\s+(?=¿)")
 
 
-async def _each_question(index: Any, question: str, passages: list[Any]) -> list[dict[str, Any]]:
+async def _each_question(index: Any, question: str, passages: list[Any],
+                         products: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Two or more questions ("¿Hacen envíos a Avellaneda? ¿Cuánto vale el domicilio?"), each answered from
     the section that answers it, when they are answered by different sections. Empty otherwise."""
     asked = [q.strip() for q in _QUESTION_SPLIT.split(question) if len(q.strip()) > 6 and "?" in q]
@@ -98,10 +105,10 @@ async def _each_question(index: Any, question: str, passages: list[Any]) -> list
         return []
     parts: list[dict[str, Any]] = []
     for sub in asked[:3]:
-        found = await index.search(sub, k=1)
+        found = await index.search(sub, k=1, products=products)
         if not found and parts:  # "¿llegan con envío a Lanús? ¿cuánto sale?": about what the one before was
             document = parts[-1]["source"].split(" › ", 1)[0].rsplit(".", 1)[0].replace("-", " ")
-            found = await index.search(f"{document} {sub}", k=1)
+            found = await index.search(f"{document} {sub}", k=1, products=products)
         if found and all(p["source"] != found[0].source for p in parts):
             best = found[0]
             parts.append({"source": best.source, "section": section_title(best.source),

@@ -193,6 +193,11 @@ CUES: dict[str, list[Cue]] = {
     ),
     "meeting": _cues(
         (rf"\b{MEETING_NOUN}\b", 2.5),
+        (  # "quiero pasar el lunes 9:30", "¿puedo ir el sábado a las 11?": coming to the shop at a time
+            r"\b(?:quiero|quisiera|puedo|podria|podemos|voy a|vamos a|me gustaria|can i|could i) "
+            r"(?:pasar|ir|venir|acercarme|darme una vuelta|come by|come in|stop by|drop by|visit)\b",
+            2.0,
+        ),
         (
             r"\b(agendar|agendame|agendas|agendan|agendemos|agende|coordinar|coordinamos|coordinemos|programar|"
             r"reprogramar|reagendar|reprogramame|schedule|reschedule|set up a|arrange a|meet|juntarnos|"
@@ -277,7 +282,8 @@ CUES: dict[str, list[Cue]] = {
             r"comprar|comprarte|comprarles|encargar|encargo|te encargo|reservame|reservar|apartame|apartar|"
             r"anotame|agregame|agrega|agregale|sumame|suma|sumale|ocupo|ocupamos|hacer un pedido|hago un pedido|i'll take|i will take|i'll buy|buy|let me (get|have)|"
             r"put me down for|i'll get|i'll grab|send (\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen)|"
-            r"purchase|to order|can i order)\b",
+            r"purchase|to order|can i order|me quedo con|voy con|me voy con|i'll go with|ill go with|go with the|"
+            r"(?:^|orale |dale |ok )va (?:la|el|los|las))\b",
             2.5,
         ),
         (r"\b(necesito|necesitaria|necesitamos|i need|we need)\b|^(?:hi|hello|hey|hola)?\W*need\b", 1.5),

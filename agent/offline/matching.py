@@ -75,9 +75,19 @@ def relevant(query: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             score = float(result.get("score", 0))
         except (TypeError, ValueError):
             score = 0.0
-        if score >= STRONG_SCORE or match(query, str(result.get("name", "")), similar=90)[0] >= 0.5:
+        share, _ = match(query, str(result.get("name", "")), similar=90)
+        if score >= STRONG_SCORE or share >= 0.5 or _names_head(query, str(result.get("name", ""))):
+            # "martillos mío nuevo", "se me rompió la canilla… ¿tienen canilla esférica?": the product named
             out.append(result)
     return out
+
+
+def _names_head(query: str, name: str) -> bool:
+    """One of the query's first words is the product's head noun ("canilla" for "Canilla esférica 1/2");
+    a word said late in a long question ("…antes de pasar el látex?") is its object, not the request."""
+    have = _words(name)
+    return bool(have) and not have[0].isdigit() and any(
+        w == have[0] or fuzz.ratio(w, have[0]) >= 90 for w in _words(query)[:2])
 
 
 def top_matches(query: str, results: list[dict[str, Any]]) -> bool:

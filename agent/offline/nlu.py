@@ -228,7 +228,8 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
 def _structural(scores: dict[str, float], ev: _Evidence) -> None:
     """Evidence beyond keywords: counts, product words, contact data, times."""
     norm, content = ev.norm, ev.content
-    if not scores["purchase"] and content and _COUNT_OPENS.match(norm):
+    if not scores["purchase"] and content and (_COUNT_OPENS.match(norm) or (
+            len(ev.tokens) <= 9 and "?" not in ev.norm and _ONE_OPENS.match(norm))):
         scores["purchase"] = 2.0  # it opens with a count and what is counted: "two tubes of clear silicone and a gun"
     if scores["purchase"]:
         scores["purchase"] += (1.5 if ev.explicit else 0) + (1.0 if content or ev.ordinal is not None else 0)
@@ -383,6 +384,9 @@ _COUNT_OPENS = re.compile(r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|n
                           r"siete|ocho|nueve|diez|doce|a dozen)\s+[a-z]{3,}")
 _COUNTED_IN = PACKAGES | frozenset("pair pairs roll rolls tube tubes pack packs piece pieces set sets unit units can box "
                                    "bag".split())
+# "hola, una llave inglesa de 10 pulgadas": a short message naming one thing, after a greeting or not
+_ONE_OPENS = re.compile(r"(?:(?:hola|buenas|buen dia|buenos dias|hi|hello|hey|che)\W+)*(?:un|una|a|an|one)\s+"
+                        r"(?!consulta|pregunta|duda|question|visita|cita|reunion|turno|meeting|favor|pregunta)[a-z]{3,}")
 _AGAIN = frozenset("entonces nomas nomás mejor porfa please then instead too also tambien también".split())
 _UNITS = frozenset("oz w watts mm cm m mts metros l lt lts litros kg kilos g gr v volts pulgadas pulg in inch inches "
                    "ones one los las de the el la".split())

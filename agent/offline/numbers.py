@@ -45,7 +45,7 @@ UNITS = frozenset(
 PACKAGES = frozenset(
     """
     unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos par pares paquete
-    paquetes kilos metros litros units boxes bags cans
+    paquetes kilos metros litros units boxes bags cans bote botes tarro tarros galon galones cubeta cubetas
     """.split()
 )
 # Words right before a number that make it something other than a count.

@@ -29,9 +29,11 @@ _ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas
 _REMOVE = re.compile(r"\b(?:saca\w*|quita\w*|elimina\w*|borra\w*|remove|take (?:off|out)|drop|sin (?:el|la|los|las)|"
                      r"ya no (?:quiero|necesito))\b")
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*|en (?:vez|lugar) de|mejor (?:el|la|los|las|un|una|unos|unas)|"
-                   r"prefiero|instead|swap|replace|rather|switch)\b")
+                   r"prefiero|instead|swap|replace|rather|switch|me confundi|me equivoque|quise decir|i meant)\b|"
+                   r"^(?:(?:ah|ay|uy|oh|uh)\s+)?no,?\s+(?:(?:perdon|perdona|sorry|disculpa)\s+)?(?:el|la|los|las|the)\s+(?!\d)")
 _SWAP_WORDS = re.compile(r"^(?:cambi\w*|reemplaz\w*|swap|replace|instead|rather|switch|mejor|prefiero|actually|"
-                         r"it|for|por|vez|lugar|one|ones)$")
+                         r"it|for|por|vez|lugar|one|ones|perdon|perdona|sorry|disculpa|confundi|equivoque|quise|decir|"
+                         r"meant|ah|ay|uy|oh|uh|no)$")
 _ATTRIBUTE = re.compile(r"\b(?:(?:el|la|los|las|uno|una) de|the \w+(?: \w+)? ones?)\b")
 
 
@@ -45,6 +47,7 @@ _NOT_A_PRODUCT = PACKAGES | frozenset(
     """
     disculpe disculpa disculpame perdon perdona perdoname porfa gracias nada mas solo entonces mejor bueno ok sorry
     please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store
+    fine okay ok have you guess sure well alright great cool good orale chido mera esa ese eso those these them
     que tengan tengas tenes tienen quedan queden queda haya hay pieces packs
     """.split()
 )
@@ -126,6 +129,7 @@ class Planner:
         self.u: Understanding = understand(turn.human, prompts, lang)
         self.u.lang = lang
         self.say = Renderer(prompts, lang, turn.facts)
+        self._time_while_arranging()
         self._order_beside_question(prompts, lang)
         self._policy_of_a_past_purchase()
         self._change_and_add(prompts, lang)
@@ -152,6 +156,17 @@ class Planner:
         if before.intent in BUYING and "search_products" in turn.previous_tools:
             u.intent = "purchase"
             u.quantity = u.quantity or before.quantity
+        elif u.intent == "fallback" and turn.focus and len(turn.focus) > abs(u.ordinal or 0):
+            u.intent = "purchase"  # "bueno, el segundo nomás": one of the products just listed, whatever was asked
+
+    def _time_while_arranging(self) -> None:
+        """"mejor 10:30 si se puede, a las 9:30 no llego": while a meeting is being arranged, a new time is
+        the meeting's, however it is said ("no llego" is not a late delivery here)."""
+        u, pending = self.u, self.turn.pending or {}
+        asked = self.turn.facts.get("asked") or {}
+        arranging = pending.get("kind") == "meeting" or asked.get("kind") == "day_time"
+        if arranging and u.when and u.intent == "complaint":
+            u.intent = "meeting"
 
     def _order_beside_question(self, prompts: PromptStore, lang: str) -> None:
         """"quiero 2 látex interior de 20 litros. ¿se puede diluir con agua?": the order is the request and

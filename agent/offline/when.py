@@ -59,7 +59,7 @@ def _is_clock(tokens: list[Token], i: int, text: str) -> bool:
     nxt2 = tokens[i + 2].norm if i + 2 < len(tokens) else ""
     nxt3 = tokens[i + 3].norm if i + 3 < len(tokens) else ""
     in_the = nxt == "de" and nxt2 == "la" and nxt3 in {"manana", "tarde", "noche"}  # "9 de la mañana"
-    if nxt in _COUNTED or (nxt == "que" and prev in {"las", "los"}):  # "las 5 bolsas", "las 2 que tengan": a count
+    if nxt in _COUNTED or (nxt == "que" and prev in {"las", "los"} and after != ","):  # "las 5 bolsas", "las 2 que tengan"
         return False
     return prev in _CLOCK_BEFORE or nxt in _CLOCK_AFTER - {"y", "en"} or after == ":" or in_the
 
@@ -75,6 +75,9 @@ def _is_date(tokens: list[Token], i: int, text: str) -> bool:
         before = text[tokens[i].start - 1 : tokens[i].start]
         return after == "/" or before == "/" or (prev == "el" and int(word) <= 31 and word != "1")
     return False
+
+
+_PREFERRED = re.compile(r"\b(?:mejor|better|prefiero|prefer|instead|rather|m[aá]s bien|mejor dicho)\b")
 
 
 def _last_clock_cluster(tokens: list[Token], text: str, hits: list[int],
@@ -94,7 +97,10 @@ def _last_clock_cluster(tokens: list[Token], text: str, hits: list[int],
     elif len(timed) < 2:
         return None
     else:
-        last = timed[-1]
+        # "el jueves a las 9? Ay, mejor a las 10, que a las 9 tengo otra cosa": the one said after "mejor"
+        marker = max((m.end() for m in _PREFERRED.finditer(text.lower())), default=-1)
+        chosen = [c for c in timed if tokens[c[0]].start > marker] if marker >= 0 else []
+        last = chosen[0] if chosen else timed[-1]
     start = tokens[last[0]].start
     while last[0] > 0 and tokens[last[0] - 1].norm in _GLUE_LEFT and start > tokens[last[0] - 1].start:
         start = tokens[last[0] - 1].start
