@@ -161,10 +161,15 @@ def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> 
             if number not in quantities:
                 return False
             continue
-        if not ({word, word.rstrip("s"), word[:-2] if word.endswith("es") else word} & words) and word not in _UNIT_WORDS:
+        if not ({word, word.rstrip("s"), word[:-2] if word.endswith("es") else word} & words) \
+                and word not in _UNIT_WORDS and word not in _TAKE:
             return False
     return True
 
+
+# Taking what is offered, said with its own count: "mandame las 3 que haya", "I'll take the 2 you have".
+_TAKE = _vocabulary("mandame mandamelas mandamelos mandalas mandalos dame damelas damelos pasame llevo traeme "
+                    "send give take ill i'll que haya tengas tenes you have")
 
 # How customers count what they buy, whatever the product's name says: "confirmo las 5 bolsas", "the 2 boxes".
 _UNIT_WORDS = _vocabulary(" ".join(sorted(PACKAGES)) + """

@@ -12,6 +12,8 @@ customer's language.
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.offline import matching
 from agent.offline.nlu import Understanding
 from agent.offline.render import Renderer
@@ -86,7 +88,7 @@ class Composer:
         ):
             results = list(search.data.get("results") or [])
             query = str(search.args.get("query") or u.query)
-            chosen = matching.choose(query, results)
+            chosen = matching.choose(query, results) or self._in_focus(query, results)
             quantity = u.quantity or 1
             if chosen:
                 return Step(calls=[call("register_sale", sku=str(chosen["sku"]), quantity=quantity)])
@@ -113,6 +115,16 @@ class Composer:
             shown = shown if lead in shown else [*shown, lead]
         parts = [self._render(result) for result in shown]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
+
+    def _in_focus(self, query: str, results: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Of several that fit ("I'll take the drill"), the one the customer was just shown first for
+        what they asked ("how much is the 750W impact drill?")."""
+        focus = self.turn.focus
+        if not focus or not results:
+            return None
+        first = str(focus[0].get("sku"))
+        named = [r for r in results if str(r.get("sku")) == first]  # the catalog found it for these words
+        return named[0] if named else None
 
     def _ordered_from(self, search: ToolResult) -> bool:
         """A product of this search was already ordered this turn (the chain ran)."""
@@ -157,7 +169,7 @@ class Composer:
         for search in searches:
             query = str(search.args.get("query") or "")
             results = list(search.data.get("results") or [])
-            chosen = matching.choose(query, results)
+            chosen = matching.choose(query, results) or self._in_focus(query, results)
             if chosen:
                 calls.append(call("register_sale", sku=str(chosen["sku"]), quantity=counts.get(query) or 1))
             elif results:

@@ -298,7 +298,7 @@ CUES: dict[str, list[Cue]] = {
         (  # "sorry, actually just 1 can is enough", "con 3 me alcanza", "yes, confirm 12"
             r"^(?:(?:sorry|wait|hmm+|oh|ah|ay|perdon|perdona|disculpa|uy|uh)\W+)+(?:actually|just|only|mejor|solo|make it|"
             r"make that)\b|\b(?:is|are|will be|would be|should be) enough\b|\b(?:con|with) \d+ (?:\w+ )?"
-            r"(?:me alcanza|alcanza|basta|me basta|is enough|will do)\b|^(?:yes|si|ok|dale)\W+(?:confirm\w*) \d+\b",
+            r"(?:me alcanza|alcanza|basta|me basta|is enough|will do)\b|^(?:yes|si|ok|dale)\W+(?:confirm\w*) (?:los |las |the )?\d+\b",
             3.0,
         ),
         (

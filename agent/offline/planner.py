@@ -42,6 +42,7 @@ _CHANGE = re.compile(r"\b(?:mejor\s+)?(?:que sean|mejor|make it|change it to|pon
 _ADD = re.compile(r"\b(?:agreg\w*|sum\w*|añad\w*|anad\w*|add|plus|tambi[eé]n|also)\b")
 _CHEAPEST = re.compile(r"\b(?:mas barat[oa]s?|mas economic[oa]s?|menor precio|cheapest|least expensive|cheaper one)\b")
 _DEAREST = re.compile(r"\b(?:mas car[oa]s?|de mayor precio|most expensive|priciest)\b")
+_DAY_PART = re.compile(r"\b(?:mediodia|medio dia|noon|midday|la manana|la tarde|la noche|morning|afternoon|evening)\b")
 _SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b")
 _NOT_A_PRODUCT = PACKAGES | frozenset(
     """
@@ -158,6 +159,11 @@ class Planner:
             u.quantity = u.quantity or before.quantity
         elif u.intent == "fallback" and turn.focus and len(turn.focus) > abs(u.ordinal or 0):
             u.intent = "purchase"  # "bueno, el segundo nomás": one of the products just listed, whatever was asked
+
+    def _arranging_meeting(self) -> bool:
+        """The bot's last question was about the meeting's day and time (times offered, or asked for)."""
+        asked = self.turn.facts.get("asked") or {}
+        return asked.get("about") == "meeting" or asked.get("kind") == "day_time"
 
     def _time_while_arranging(self) -> None:
         """"mejor 10:30 si se puede, a las 9:30 no llego": while a meeting is being arranged, a new time is
@@ -428,7 +434,7 @@ class Planner:
             "thanks": lambda: say("thanks", vary=True),
             "goodbye": lambda: say("goodbye"),
             "help": lambda: say("help"),
-            "confirm": lambda: say("confirm_nothing"),
+            "confirm": lambda: say("confirm_which_time" if self._arranging_meeting() else "confirm_nothing"),
             "decline": lambda: say("decline_nothing"),
             "fallback": lambda: say("fallback", vary=True),
         }
@@ -544,7 +550,11 @@ class Planner:
         hour = start[11:16] or (str(asked.get("time") or "") if asked.get("kind") == "day_time" else "")
         phrase = find_time(tokenize(self.u.text), self.u.text)
         has_day, has_clock = bool(phrase and phrase.has_day), bool(phrase and phrase.has_clock)
-        if when and has_clock and not has_day and day:
+        if has_day and when and _DAY_PART.search(fold(when)):  # "al mediodía", "a la tarde" name no day
+            bare = _DAY_PART.sub(" ", fold(self.u.text))
+            dated = find_time(tokenize(bare), bare)
+            has_day = bool(dated and dated.has_day)
+        if when and not has_day and day:  # "a las 12", "al mediodía": on the day being arranged
             return f"{day} {when}"
         if has_day and not has_clock and hour and (start or _SAME_HOUR.search(fold(self.u.text))):
             return f"{when or ''} {hour}".strip()  # another day for the meeting proposed: at its hour
