@@ -74,7 +74,8 @@ _ADDRESS = _vocabulary("av avenida calle direccion domicilio piso depto departam
                        "address street apt apartment floor name")
 _LOGISTICS_STEMS = tuple(sorted(_vocabulary("retir recog recoj llev pagu pag abon mand envi")))
 _THANKS = _vocabulary("gracias thanks thank atento atenta")
-_ACKNOWLEDGE = _vocabulary("quedo atento atenta espero nos vemos see you then thanks great cool nice")
+_ACKNOWLEDGE = _vocabulary("quedo atento atenta espero nos vemos see you then thanks great cool nice dear querido querida "
+                           "thank you")
 
 
 def _phrases(prompts: PromptStore, key: str) -> list[tuple[str, ...]]:

@@ -429,3 +429,27 @@ async def test_a_meeting_time_corrected_in_the_same_message_and_not_a_complaint(
     await bot.say("mt-late", "dale")
     start = await appointment_start(bot, "mt-late")
     assert (start.strftime("%a"), start.hour, start.minute) == ("Mon", 10, 30)
+
+
+async def test_a_time_of_day_keeps_the_day_asked_and_a_yes_to_offered_times_asks_which(bot: Harness) -> None:
+    await bot.say("noon", "hola quiero agendar una visita")
+    await bot.say("noon", "el lunes")
+    offer = await bot.say("noon", "al mediodía")
+    assert "lunes" in offer[-1]["text"] and "12:00" in offer[-1]["text"]
+    await bot.say("early", "¿Puedo ir el jueves a las 8 para una visita con un asesor?")
+    [which] = await bot.say("early", "sí")
+    assert "horarios" in which["text"] and "producto" not in which["text"]
+
+
+async def test_a_supposed_purchase_asks_the_documents_and_treatment_is_a_complaint(bot: Harness) -> None:
+    [reply] = await bot.say("if-buy", "Si compro una herramienta eléctrica y falla en la primera semana, ¿me la cambian?")
+    assert "7 días" in reply["text"] and await bot.sold("if-buy") == [] and "Registré" not in reply["text"]
+    await bot.say("rude", "Ayer fui al local y el muchacho del mostrador me atendió de muy mala manera. "
+                          "No merezco ese trato. Quiero que el dueño se entere")
+    assert (await bot.conversation("rude"))["status"] == "human"
+
+
+async def test_only_the_product_named_keeps_its_count(bot: Harness) -> None:
+    await bot.say("only", "quiero 3 martillos carpintero")
+    replies = await bot.say("only", "bueno, confirmame solo los martillos entonces")
+    assert "3 × Martillo carpintero" in replies[-1]["text"]

@@ -20,6 +20,7 @@ from agent.offline.render import Renderer
 from agent.offline.steps import Step, call, swap_calls
 from agent.offline.turn import ToolResult, Turn
 from tools import UNITS
+from tools.cart import order_lines
 
 MAX_ROUNDS = 3  # tool rounds per customer message before the model must answer in words
 BUYING = ("purchase", "quantity_change")
@@ -89,7 +90,7 @@ class Composer:
             results = list(search.data.get("results") or [])
             query = str(search.args.get("query") or u.query)
             chosen = matching.choose(query, results) or self._in_focus(query, results)
-            quantity = u.quantity or 1
+            quantity = u.quantity or self._ordered(chosen) or 1  # "confirmame solo los barbijos": their count
             if chosen:
                 return Step(calls=[call("register_sale", sku=str(chosen["sku"]), quantity=quantity)])
             if results:
@@ -115,6 +116,13 @@ class Composer:
             shown = shown if lead in shown else [*shown, lead]
         parts = [self._render(result) for result in shown]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
+
+    def _ordered(self, product: dict[str, Any] | None) -> int | None:
+        """The quantity of `product` in the open order, if it is there."""
+        if product is None:
+            return None
+        return next((int(line.get("quantity") or 0) or None for line in order_lines(self.turn.pending)
+                     if str(line.get("sku")) == str(product.get("sku"))), None)
 
     def _in_focus(self, query: str, results: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Of several that fit ("I'll take the drill"), the one the customer was just shown first for
@@ -170,6 +178,8 @@ class Composer:
             query = str(search.args.get("query") or "")
             results = list(search.data.get("results") or [])
             chosen = matching.choose(query, results) or self._in_focus(query, results)
+            if chosen and any(c["args"]["sku"] == str(chosen["sku"]) for c in calls):
+                continue  # "6 lámparas cálidas, las amarillas": the same product said again keeps its count
             if chosen:
                 calls.append(call("register_sale", sku=str(chosen["sku"]), quantity=counts.get(query) or 1))
             elif results:

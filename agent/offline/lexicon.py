@@ -29,7 +29,7 @@ _ROLE = (
 )
 _NOT_BUY = (
     r"(?! (saber|consultar|preguntar|ver|hablar|agendar|cancelar|devolver|reclamar|quejarme|cambiar|"
-    r"reprogramar|coordinar|pagar|hacer (un|una) (reclamo|consulta|devolucion|queja|cambio))\b)"
+    r"reprogramar|coordinar|pagar|hacer (un|una) (reclamo|consulta|devolucion|queja|cambio)|que)\b)"
     r"(?! to (know|ask|talk|speak|book|schedule|cancel|complain|return|check|pay|meet)\b)"
 )
 _NOT_INFO = r"(?! (el |la |los |las |un |una )?(precio|precios|info|informacion|datos|lista|catalogo|direccion|horario|link|presupuesto|cotizacion|mail|numero)\b)"
@@ -163,6 +163,12 @@ CUES: dict[str, list[Cue]] = {
             r"not happy|unhappy|fed up|shameful)\b",
             4.0,
         ),
+        (  # how they were treated: "me atendió de muy mala manera", "no merezco ese trato"
+            r"\b(?:(?:de|con) (?:muy )?mala manera|de mala gana|mal(?:isimo)? trato|no merezco|que el dueno se entere|"
+            r"quiero hablar con el dueno|me trato mal|me trataron como|me hablo como|treated me (?:badly|like)|"
+            r"was rude|were rude)\b",
+            4.0,
+        ),
     ),
     "quote": _cues(
         (
@@ -232,7 +238,7 @@ CUES: dict[str, list[Cue]] = {
         (
             r"\b(direccion|donde (estan|queda|quedan|los encuentro|se encuentran|se ubican|tienen el local|esta el local)|"
             r"ubicacion|ubicados|ubicadas|ubicado|ubicada|local|sucursal|sucursales|como llego|address|"
-            r"where are you|where is (the|your) (store|shop|place)|located|location|directions|estacionamiento|"
+            r"where are you|where (exactly )?is (the|your) (store|shop|place)|located|location|directions|estacionamiento|"
             r"estacionar|parking|park|en que (barrio|zona|parte)|que barrio|your (phone|phone number|number|email|"
             r"whatsapp|website)|(telefono|whatsapp|mail|email|celular) (del local|de ustedes|de la empresa))\b",
             3.0,
@@ -283,6 +289,9 @@ CUES: dict[str, list[Cue]] = {
             r"anotame|agregame|agrega|agregale|sumame|suma|sumale|ocupo|ocupamos|hacer un pedido|hago un pedido|i'll take|i will take|i'll buy|buy|let me (get|have)|"
             r"put me down for|i'll get|i'll grab|send (\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen)|"
             r"purchase|to order|can i order|me quedo con|voy con|me voy con|i'll go with|ill go with|go with the|"
+            r"armame|armeme|arma(?:me)? un pedido|preparame|prepareme|hace(?:me)? un pedido|"
+            r"can you set (?:that|it|them|this) up|set (?:it|that|them) aside|put (?:it|that|them) aside|"
+            r"(?<!might )(?<!may )(?<!could )(?:and |also |just )?need (?:the|a|an|two|three|four|five|\d+)\b|"
             r"(?:^|orale |dale |ok )va (?:la|el|los|las))\b",
             2.5,
         ),

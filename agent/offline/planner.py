@@ -63,7 +63,8 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w+", fold(text)) if len(w) >= 3}
 
 
-_BOUGHT = re.compile(r"\b(?:compre|compramos|me compre|me llevo|me lleve|lleve|bought|i got|purchased)\b.*\b(?:"
+_BOUGHT = re.compile(r"\b(?:compre|compramos|me compre|me llevo|me lleve|lleve|bought|i got|purchased|si compro|"
+                     r"si compramos|if i buy|if i purchase)\b.*\b(?:falla\w*|se rompe|arrepent\w*|breaks|stops working|"
                      r"cambi\w*|devol\w*|devuelv\w*|garantia|reembols\w*|reintegr\w*|exchange|return\w*|refund\w*|"
                      r"warranty)\b|\b(?:cambi\w*|devol\w*|devuelv\w*|exchange|return\w*|refund\w*)\b.*\b(?:compre|bought)\b")
 
@@ -130,6 +131,7 @@ class Planner:
         self.u: Understanding = understand(turn.human, prompts, lang)
         self.u.lang = lang
         self.say = Renderer(prompts, lang, turn.facts)
+        self._order_not_meeting()
         self._time_while_arranging()
         self._order_beside_question(prompts, lang)
         self._policy_of_a_past_purchase()
@@ -165,6 +167,18 @@ class Planner:
         asked = self.turn.facts.get("asked") or {}
         return asked.get("about") == "meeting" or asked.get("kind") == "day_time"
 
+    def _order_not_meeting(self) -> None:
+        """"confirmo las 6" (lamps), "confirmame solo los barbijos": with an order open and no meeting asked
+        for, a count read as an hour is the order's count, and the rest is about the order."""
+        u, pending = self.u, self.turn.pending or {}
+        if pending.get("kind") not in ("sale", "cart") or u.intent != "meeting" or u.scores.get("meeting", 0) >= 2.5:
+            return
+        count = re.search(r"\b(\d{1,4})\b", u.text)
+        if count:
+            u.intent, u.quantity, u.query = "quantity_change", int(count.group(1)), ""
+        else:
+            u.intent = "purchase"
+
     def _time_while_arranging(self) -> None:
         """"mejor 10:30 si se puede, a las 9:30 no llego": while a meeting is being arranged, a new time is
         the meeting's, however it is said ("no llego" is not a late delivery here)."""
@@ -183,18 +197,26 @@ class Planner:
         clauses = [c.strip() for c in _CLAUSES.split(u.text) if c and len(c.strip()) > 3]
         if len(clauses) < 2:
             return
-        for clause in clauses:
-            reading = understand(clause, prompts, lang)
-            if reading.intent == "purchase" and reading.query and reading.scores.get("purchase", 0) >= 4.0:
-                u.intent, u.query, u.quantity, u.items = "purchase", reading.query, reading.quantity, reading.items
-                return
+        readings = [understand(clause, prompts, lang) for clause in clauses]
+        if not any(r.intent == "purchase" and r.query and r.scores.get("purchase", 0) >= 3.5
+                   and (r.quantity is not None or len(r.items) >= 2)  # a count says it is an order
+                   and not re.match(r"(?:si|if)\b", fold(c)) for c, r in zip(clauses, readings, strict=True)):
+            return  # "si llevo una herramienta a garantía, ¿cuánto demora?" supposes a purchase, it orders nothing
+            return
+        # the order is what the message says outside its questions ("2 latas de látex, 2 rodillos y 3 cintas")
+        order = ", ".join(c for c, r in zip(clauses, readings, strict=True) if r.intent not in ("knowledge", "question"))
+        reading = understand(order, prompts, lang)
+        if reading.intent == "purchase" and reading.query:
+            u.intent, u.query, u.quantity, u.items = "purchase", reading.query, reading.quantity, reading.items
 
     def _policy_of_a_past_purchase(self) -> None:
         """"compré una pinza hace dos semanas, ¿la puedo cambiar?": a question about something bought is
         for the documents (returns, warranty), not a new search of the catalog."""
         u = self.u
-        if u.intent in ("product_query", "fallback", "question") and "?" in u.text and _BOUGHT.search(fold(u.text)):
-            u.intent = "knowledge"
+        asked = u.intent in ("product_query", "fallback", "question") or (
+            u.intent == "purchase" and re.match(r"(?:\W*\w+\W+){0,2}(?:si|if) ", fold(u.text)))
+        if asked and "?" in u.text and _BOUGHT.search(fold(u.text)):
+            u.intent = "knowledge"  # "si compro una herramienta y falla, ¿me la cambian?" supposes, it buys nothing
 
     def _change_and_add(self, prompts: PromptStore, lang: str) -> None:
         """Two edits of the open order in one message: "mejor que sean 3, y agrégueme un pincel",
