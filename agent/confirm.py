@@ -17,6 +17,7 @@ differs ("sí, pero 3 candados") is "other": an edit for the model.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
@@ -75,7 +76,7 @@ _ADDRESS = _vocabulary("av avenida calle direccion domicilio piso depto departam
 _LOGISTICS_STEMS = tuple(sorted(_vocabulary("retir recog recoj llev pagu pag abon mand envi")))
 _THANKS = _vocabulary("gracias thanks thank atento atenta")
 _ACKNOWLEDGE = _vocabulary("quedo atento atenta espero nos vemos see you then thanks great cool nice dear querido querida "
-                           "thank you")
+                           "thank you agradezco agradecido agradecida joven amable ese horario se lo te le mucho")
 
 
 def _phrases(prompts: PromptStore, key: str) -> list[tuple[str, ...]]:
@@ -189,7 +190,8 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
     """
     if button_payload in ("confirm", "decline"):
         return button_payload  # type: ignore[return-value]
-    text = _ABBREVIATED.sub(r"\1", text or "")  # "Av. Warnes 1450" is one clause, not two
+    text = _without_decoration(text or "", prompts)  # "yesss perfect 🥰": the emoji adds nothing
+    text = _ABBREVIATED.sub(r"\1", text)  # "Av. Warnes 1450" is one clause, not two
     verdict = _classify(text, prompts, pending)
     if verdict != "other" or "?" in text:
         return verdict
@@ -203,6 +205,17 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
     remarks = [p for p, v in zip(parts, verdicts, strict=True)
                if v == "other" and not _only_filler(p, prompts)]  # "así está bien" says nothing more
     return "confirm" if all(_remark(p, quantities) for p in remarks) else "other"
+
+
+def _without_decoration(text: str, prompts: PromptStore) -> str:
+    """`text` without emoji and other symbols, except those the yes/no lists use (👍, ✅, 👎…)."""
+    meaningful = {w for key in ("yes", "no") for w in prompts.words(f"confirm.{key}") if len(str(w)) <= 2}
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        decoration = category in ("So", "Sk", "Cf") or ch in "\ufe0e\ufe0f"  # symbols, joiners, emoji selectors
+        out.append(" " if decoration and ch not in meaningful else ch)
+    return "".join(out)
 
 
 def _only_filler(text: str, prompts: PromptStore) -> bool:

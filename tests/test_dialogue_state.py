@@ -453,3 +453,19 @@ async def test_only_the_product_named_keeps_its_count(bot: Harness) -> None:
     await bot.say("only", "quiero 3 martillos carpintero")
     replies = await bot.say("only", "bueno, confirmame solo los martillos entonces")
     assert "3 × Martillo carpintero" in replies[-1]["text"]
+
+
+async def test_hours_in_words_emoji_yeses_and_a_size_after_del(bot: Harness) -> None:
+    await bot.say("words-h", "Buenas, ¿podría pedir cita para el sábado a las once y media?")
+    await bot.say("words-h", "yesss perfect 🥰")
+    start = await appointment_start(bot, "words-h")
+    assert (start.strftime("%a"), start.hour, start.minute) == ("Sat", 11, 30)
+    replies = await bot.say("size-del", "necesito un martillo carpintero y un destornillador phillips del 2")
+    assert "1 × Destornillador Phillips" in replies[-1]["text"]
+
+
+async def test_english_complaints_of_a_late_or_wrong_delivery(bot: Harness) -> None:
+    await bot.say("late-en", "I paid for a delivery three days ago and NOTHING has arrived. Nobody answers the phone.")
+    assert (await bot.conversation("late-en"))["status"] == "human"
+    await bot.say("wrong-en", "😡😡 ordered a claw hammer and you sent me a screwdriver!!! need someone to fix this NOW")
+    assert (await bot.conversation("wrong-en"))["status"] == "human"

@@ -136,10 +136,13 @@ def _name_after(text: str, start: int) -> str | None:
                 break
             kept.append(word)
         return " ".join(kept) or None
-    if text == text.lower():  # all-lowercase typists: "soy juan"
-        word = re.match(r"[\wáéíóúñü]+", text[start:])
-        if word and fold(word.group()) not in NOT_NAMES | STOPWORDS and not word.group().isdigit():
-            return word.group().capitalize()
+    if text == text.lower():  # all-lowercase typists: "soy juan", "soy valeria sosa de la cooperadora"
+        words = re.match(r"([\wáéíóúñü]+)(?: ([\wáéíóúñü]+)(?=\s+(?:de|del|y|,)\b|\s*[,.]|$))?", text[start:])
+        if words and fold(words.group(1)) not in NOT_NAMES | STOPWORDS and not words.group(1).isdigit():
+            last = words.group(2)
+            if last and fold(last) not in NOT_NAMES | STOPWORDS and not last.isdigit():
+                return f"{words.group(1).capitalize()} {last.capitalize()}"
+            return words.group(1).capitalize()
     return None
 
 

@@ -115,7 +115,10 @@ CUES: dict[str, list[Cue]] = {
         ),
         (  # what came is not what was ordered: "pedí el de 20 litros y me mandaron el de 10, ¿cómo puede ser?"
             r"\bped[ií]\w* .{0,60}\b(?:y|pero) me (?:mandaron|enviaron|trajeron|dieron|entregaron|lleg[oó])\b|"
-            r"\bc[oó]mo puede ser\b|\bi ordered .{0,60}\b(?:but|and) (?:you sent|i got|i received|got|received)\b",
+            r"\bc[oó]mo puede ser\b|\b(?:i )?ordered .{0,60}\b(?:but|and) (?:you sent|i got|i received|got|received)\b|"
+            r"\b(?:nothing|it|order|delivery|package) (?:has|have|had)? ?(?:not|never|still not) (?:arrived|come|shown up)\b|"
+            r"\b(?:hasn'?t|has not|never|didn'?t|did not) (?:arrived|arrive|come)\b|\bnobody (?:answers|answered|replies)\b|"
+            r"\bnadie (?:contesta|atiende|responde)\b|\bmalos modos\b|\bme (?:apuro|grito|hablo fuerte)\b",
             4.0,
         ),
         (
@@ -130,7 +133,7 @@ CUES: dict[str, list[Cue]] = {
         ),
         (
             r"\b(pesima|pesimo|pesimos|pesimas|malisimo|malisima|horrible|desastre|verguenza|estafa|estafaron|"
-            r"estafadores|chantas|inaceptable|indignante|indignado|indignada|harto|harta|podrido|podrida|queja|"
+            r"estafadores|chantas|inaceptable|indignante|indignado|indignada|harto|harta|podrido|podrida|(?<!se )queja|"
             r"quejarme|reclamo|reclamar|reclamos|denuncia|denunciar|decepcion|decepcionado|decepcionada|"
             r"lamentable|muy molesto|muy molesta|estoy molesto|estoy molesta|mal servicio|que mal servicio|"
             r"(tenia|tenian|debia|debian) que (llegar|venir)|nadie me avisa|todo el dia esperando|"
@@ -199,6 +202,8 @@ CUES: dict[str, list[Cue]] = {
     ),
     "meeting": _cues(
         (rf"\b{MEETING_NOUN}\b", 2.5),
+        (r"\b(?:que )?(?:alguien (?:del negocio |del local )?)?(?:me|nos) (?:atienda|atiendan|asesore|asesoren|reciba|reciban)\b",
+         2.5),
         (  # "quiero pasar el lunes 9:30", "¿puedo ir el sábado a las 11?": coming to the shop at a time
             r"\b(?:quiero|quisiera|puedo|podria|podemos|voy a|vamos a|me gustaria|can i|could i) "
             r"(?:pasar|ir|venir|acercarme|darme una vuelta|come by|come in|stop by|drop by|visit)\b",

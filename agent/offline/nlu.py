@@ -34,7 +34,7 @@ from agent.offline.lexicon import (
 )
 from agent.offline.numbers import PACKAGES, Quantity, find_quantities, word_number
 from agent.offline.text import Token, close_to, collapse, tokenize
-from agent.offline.when import DAY_WORDS, TimePhrase, find_time
+from agent.offline.when import DAY_WORDS, TimePhrase, find_time, spell_hours
 from prompts import PromptStore
 
 INTENTS = (
@@ -142,7 +142,7 @@ class _Evidence:
 
 
 def _evidence(text: str, lang: str) -> tuple[_Evidence, dict[str, float]]:
-    masked = _masked(text)
+    masked = spell_hours(_masked(text))
     tokens = _correct(tokenize(masked))
     norm = " ".join(t.norm for t in tokens)
     offsets, pos = [], 0

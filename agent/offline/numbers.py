@@ -49,7 +49,8 @@ PACKAGES = frozenset(
     """.split()
 )
 # Words right before a number that make it something other than a count.
-NOT_COUNT_BEFORE = frozenset({"las", "la", "at", "nro", "numero", "modelo", "talle", "size", "year", "ano"})
+NOT_COUNT_BEFORE = frozenset({"las", "la", "at", "nro", "numero", "modelo", "talle", "size", "year", "ano", "del", "n",
+                              "no", "medida"})  # "un pincel del 20", "escuela n 5": a size or a name
 UNIT_SUFFIX = re.compile(
     r"^\d+(?:[.,]\d+)?(mm|cm|m|mts|kg|g|gr|l|lt|lts|ml|cc|w|v|hp|hs|h|am|pm|oz|lb|lbs|ft|k)$"
 )

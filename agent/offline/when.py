@@ -77,6 +77,25 @@ def _is_date(tokens: list[Token], i: int, text: str) -> bool:
     return False
 
 
+_HOUR_WORDS = {"una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9,
+               "diez": 10, "once": 11, "doce": 12}
+_SPELLED_HOUR = re.compile(
+    r"\b(a|tipo|sobre|hacia|para|de|desde|hasta) las (" + "|".join(_HOUR_WORDS) + r")(?: y (media|cuarto)| menos cuarto)?\b",
+    re.IGNORECASE,
+)
+
+
+def spell_hours(text: str) -> str:
+    """Hours said in words as digits: "a las once y media" -> "a las 11:30", "a eso de las cuatro" -> "… las 4"."""
+    def digits(m: re.Match[str]) -> str:
+        hour, part = _HOUR_WORDS[m.group(2).lower()], (m.group(3) or "").lower()
+        if m.group(0).lower().endswith("menos cuarto"):
+            return f"{m.group(1)} las {hour - 1}:45"
+        minutes = {"media": ":30", "cuarto": ":15"}.get(part, "")
+        return f"{m.group(1)} las {hour}{minutes}"
+    return _SPELLED_HOUR.sub(digits, text)
+
+
 _PREFERRED = re.compile(r"\b(?:mejor|better|prefiero|prefer|instead|rather|m[aá]s bien|mejor dicho)\b")
 
 
