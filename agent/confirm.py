@@ -209,7 +209,8 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
 
 def _without_decoration(text: str, prompts: PromptStore) -> str:
     """`text` without emoji and other symbols, except those the yes/no lists use (👍, ✅, 👎…)."""
-    meaningful = {w for key in ("yes", "no") for w in prompts.words(f"confirm.{key}") if len(str(w)) <= 2}
+    meaningful = prompts.derived(("confirm", "symbols"), lambda: frozenset(
+        str(w) for key in ("yes", "no") for w in prompts.words(f"confirm.{key}") if len(str(w)) <= 2))
     out = []
     for ch in text:
         category = unicodedata.category(ch)

@@ -138,7 +138,7 @@ class CatalogIndex:
 
     def name_words(self) -> frozenset[str]:
         """The words of the products' names (normalized like every search): what names a product."""
-        return frozenset(self._engine.lex.name_vocab)
+        return self._engine.lex.name_vocab  # frozen when the snapshot is built: no copy per question
 
     def _coll(self) -> Any:
         return self._vectors.collection()

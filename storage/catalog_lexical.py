@@ -71,7 +71,7 @@ class LexicalIndex:
             df = len(per_doc)
             self.idf[w] = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
         self.noise_idf = 0.5 * (float(np.median(list(self.idf.values()))) if self.idf else 1.0)
-        self.name_vocab = name_vocab
+        self.name_vocab = frozenset(name_vocab)
 
     def scores(self, concepts: list[Concept]) -> tuple[np.ndarray, np.ndarray]:
         """IDF-weighted coverage of the query by each product (0..1), and per product the

@@ -265,6 +265,7 @@ class _Group:
     terms: dict[str, float]
     phrases: tuple[str, ...] = ()
     bonus: bool = False  # ranks a passage that has it higher, never counts against one that lacks it
+    topic: bool = False  # names a document's own topic ("garantía", "envíos")
     product: bool = False  # names a product of the catalog, not a topic of the documents ("taladro")
 
 
@@ -434,9 +435,10 @@ class KnowledgeIndex:
                 match = process.extractOne(word, corpus.df.keys(), scorer=fuzz.ratio)  # a typo: "orario"
                 if match and match[1] >= lex.fuzzy_min_ratio:
                     terms[match[0]] = lex.fuzzy_weight
-            product = word in products and not any(t in corpus.topics for t in terms)
-            groups[word] = _Group(word, terms, lex.phrases.get(word, ()), product=product)
-        if not any(t in corpus.topics for g in groups.values() for t in g.terms):
+            topic = any(t in corpus.topics for t in terms)
+            groups[word] = _Group(word, terms, lex.phrases.get(word, ()), topic=topic,
+                                  product=word in products and not topic)
+        if not any(g.topic for g in groups.values()):
             # no document's topic named ("¿cuánto espero entre mano y mano de látex?"): the product is the topic
             groups = {w: replace(g, product=False) for w, g in groups.items()}
         if _ASKS_DURATION.search(normalize(question)):
@@ -461,7 +463,7 @@ class KnowledgeIndex:
         chatty = _chatty(groups)  # the words naming a document weigh more in a long message, not in a short one
         weights = [
             min(corpus.rare_idf, max((corpus.idf(t) for t in g.terms), default=unknown))
-            * (TOPIC_WEIGHT if chatty and any(t in corpus.topics for t in g.terms) else PRODUCT_WEIGHT if g.product else 1.0)
+            * (TOPIC_WEIGHT if chatty and g.topic else PRODUCT_WEIGHT if g.product else 1.0)
             for g in groups
         ]
         total = sum(w for w, g in zip(weights, groups, strict=True) if not g.bonus) or 1.0

@@ -68,6 +68,11 @@ def order_lines(order: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [{k: order[k] for k in ("sku", "name", "quantity", "requested", "unit_price", "total") if k in order}]
 
 
+def ordered_quantity(order: dict[str, Any] | None, sku: str) -> int:
+    """How many of `sku` the pending order holds (0 when it is not in it)."""
+    return next((int(line.get("quantity") or 0) for line in order_lines(order) if str(line.get("sku")) == str(sku)), 0)
+
+
 def merge_orders(open_order: dict[str, Any] | None, proposal: dict[str, Any]) -> dict[str, Any] | None:
     """The open order with a new proposal folded in: a product already in it gets the new quantity,
     another product becomes one more line, a removal takes its line out (None when nothing is left).

@@ -40,13 +40,12 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
     index = ctx.services.knowledge
     if index is None:
         return ToolOutcome(data={"found": False, "reason": "no knowledge base configured"})
-    catalog = getattr(ctx.services, "catalog", None)
-    products = catalog.name_words() if catalog is not None and hasattr(catalog, "name_words") else frozenset()
+    catalog = ctx.services.catalog  # None in the documents' own tests, which run without a catalog
+    products = catalog.name_words() if catalog is not None else frozenset()
     passages = await index.search(args.question, k=3, products=products)
     parts = await _each_question(index, args.question, passages, products)
     if len(parts) >= 2:  # two questions in one message: both answered, each from its own section
-        return ToolOutcome(data={"found": True, **parts[0], "answers": parts,
-                                 "answer": " ".join(p["answer"] for p in parts)})
+        return ToolOutcome(data=_answers(parts))
     if parts and not passages:  # the message as a whole matched nothing; one of its questions did
         return ToolOutcome(data={"found": True, **parts[0]})
     if not passages:
@@ -59,11 +58,8 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
     best = passages[0]
     second = _close_second(passages)
     if second is not None:  # "¿cuánto sale el envío a Lanús?": the zones and the costs, a sentence of each
-        parts = [{"source": p.source, "section": section_title(p.source),
-                  "answer": index.excerpt(p.text, args.question, ANSWER_CHARS, sentences=n)}
-                 for p, n in ((best, ANSWER_SENTENCES), (second, 1))]
-        return ToolOutcome(data={"found": True, **parts[0], "answers": parts,
-                                 "answer": " ".join(p["answer"] for p in parts), "passages": _passages(passages)})
+        parts = [_part(index, p, args.question, n) for p, n in ((best, ANSWER_SENTENCES), (second, 1))]
+        return ToolOutcome(data={**_answers(parts), "passages": _passages(passages)})
     return ToolOutcome(
         data={
             "found": True,
@@ -73,6 +69,17 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
             "passages": _passages(passages),
         }
     )
+
+
+def _part(index: Any, passage: Any, question: str, sentences: int) -> dict[str, Any]:
+    """One answer: the sentences of `passage` that answer `question`, and the section it is cited by."""
+    return {"source": passage.source, "section": section_title(passage.source),
+            "answer": index.excerpt(passage.text, question, ANSWER_CHARS, sentences=sentences)}
+
+
+def _answers(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several answers in one result: the first one's source, every part, and their sentences together."""
+    return {"found": True, **parts[0], "answers": parts, "answer": " ".join(p["answer"] for p in parts)}
 
 
 def _passages(passages: list[Any]) -> list[dict[str, Any]]:
@@ -110,9 +117,7 @@ async def _each_question(index: Any, question: str, passages: list[Any],
             document = parts[-1]["source"].split(" › ", 1)[0].rsplit(".", 1)[0].replace("-", " ")
             found = await index.search(f"{document} {sub}", k=1, products=products)
         if found and all(p["source"] != found[0].source for p in parts):
-            best = found[0]
-            parts.append({"source": best.source, "section": section_title(best.source),
-                          "answer": index.excerpt(best.text, sub, ANSWER_CHARS, sentences=1)})
+            parts.append(_part(index, found[0], sub, 1))
     return parts
 
 

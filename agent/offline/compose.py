@@ -20,10 +20,15 @@ from agent.offline.render import Renderer
 from agent.offline.steps import Step, call, swap_calls
 from agent.offline.turn import ToolResult, Turn
 from tools import UNITS
-from tools.cart import order_lines
+from tools.cart import ordered_quantity
 
 MAX_ROUNDS = 3  # tool rounds per customer message before the model must answer in words
 BUYING = ("purchase", "quantity_change")
+
+
+def _found(search: ToolResult) -> bool:
+    """A catalog search's results include what its own query named."""
+    return bool(matching.relevant(str(search.args.get("query") or ""), list((search.data or {}).get("results") or [])))
 
 
 class Composer:
@@ -90,7 +95,8 @@ class Composer:
             results = list(search.data.get("results") or [])
             query = str(search.args.get("query") or u.query)
             chosen = matching.choose(query, results) or self._in_focus(query, results)
-            quantity = u.quantity or self._ordered(chosen) or 1  # "confirmame solo los barbijos": their count
+            # "confirmame solo los barbijos": the count they already have in the order
+            quantity = u.quantity or (ordered_quantity(turn.pending, str(chosen["sku"])) if chosen else 0) or 1
             if chosen:
                 return Step(calls=[call("register_sale", sku=str(chosen["sku"]), quantity=quantity)])
             if results:
@@ -110,19 +116,11 @@ class Composer:
         if lead is not None and turn.called("qualify_lead"):
             # someone telling who they are and what they need ("les escribo del Colegio Santa Teresa…"):
             # the words that named no product get no "not found in the catalog", and the lead is answered
-            shown = [r for r in shown if r.name != "search_products" or r.data is None or matching.relevant(
-                str(r.args.get("query") or ""), list(r.data.get("results") or []))]
+            shown = [r for r in shown if r.name != "search_products" or r.data is None or _found(r)]
             shown = [r for r in shown if r.name != "search_knowledge" or (r.data or {}).get("found")]
             shown = shown if lead in shown else [*shown, lead]
         parts = [self._render(result) for result in shown]
         return Step(self._prefix("\n\n".join(p for p in parts if p)))
-
-    def _ordered(self, product: dict[str, Any] | None) -> int | None:
-        """The quantity of `product` in the open order, if it is there."""
-        if product is None:
-            return None
-        return next((int(line.get("quantity") or 0) or None for line in order_lines(self.turn.pending)
-                     if str(line.get("sku")) == str(product.get("sku"))), None)
 
     def _in_focus(self, query: str, results: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Of several that fit ("I'll take the drill"), the one the customer was just shown first for
@@ -147,8 +145,7 @@ class Composer:
         if (u.intent not in BUYING or "?" not in u.text or not searches or turn.called("search_knowledge")
                 or "search_knowledge" not in self.tools or turn.rounds >= MAX_ROUNDS):
             return None
-        if any(matching.relevant(str(r.args.get("query") or ""), list(r.data.get("results") or []))
-               for r in searches):
+        if any(_found(r) for r in searches):
             return None
         return Step(calls=[call("search_knowledge", question=u.text)])
 

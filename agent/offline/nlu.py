@@ -337,6 +337,13 @@ USAGE = re.compile(
 _COUNTED_NOUN = re.compile(r"(?<![\w.,:/-])\d{1,4}\s+(?!de la|am\b|pm\b|hs\b)[a-záéíóúñ]{3,}", re.IGNORECASE)
 
 
+def _count(text: str, lang: str) -> int | None:
+    """The first count said in `text` (an explicit number before an article's "un")."""
+    ev, _ = _evidence(text, lang)
+    counted = ev.explicit or ev.quantities
+    return counted[0].value if counted else None
+
+
 def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | None]]:
     """The products of a message that orders several ("2 candados y 3 metros de cadena"): (words, count).
 
@@ -356,17 +363,14 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
             named = []  # "¿negro brillante tenés? dame 2 del negro entonces": the same product again
         if not named and items and items[-1][1] is None:
             # "¿tenés guantes de vaqueta? mandame 3 pares": the count of the product just named
-            ev, _ = _evidence(part, lang)
-            counted = ev.explicit or ev.quantities
-            if counted:
-                items[-1] = (items[-1][0], counted[0].value)
+            count = _count(part, lang)
+            if count is not None:
+                items[-1] = (items[-1][0], count)
             continue  # a count, or a question about it ("how many pairs do you have?"): no product of its own
         if read.intent in _PRODUCTISH and read.query and not read.about_business:
             query, quantity = read.query, read.quantity
             if quantity is None:
-                ev, _ = _evidence(part, lang)
-                counted = ev.explicit or ev.quantities
-                quantity = counted[0].value if counted else None
+                quantity = _count(part, lang)
             first, _, rest = query.partition(" ")
             if quantity is None and rest and (first.isdigit() or word_number(first.lower()) is not None):
                 quantity, query = int(first) if first.isdigit() else word_number(first.lower()), rest  # "2 kilos de clavos"

@@ -22,7 +22,7 @@ from agent.offline.text import fold, tokenize
 from agent.offline.turn import Turn
 from agent.offline.when import find_time
 from prompts import PromptStore
-from tools.cart import order_lines
+from tools.cart import order_lines, ordered_quantity
 
 _ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas|el|la|los|las)|and (?:a|an|the))\b",
                    re.IGNORECASE)
@@ -77,12 +77,17 @@ def _stems(text: str) -> set[str]:
 _CLAUSES = re.compile(r"[?¿!¡;.\n]+|,\s*|\s+(?:y|and|e)\s+(?=(?:\w+\s+){0,2}\w*\s*\??)")
 
 
+def _clauses(text: str) -> list[str]:
+    """The clauses of a message (between punctuation, commas and "y"/"and"), the very short ones left out."""
+    return [c.strip() for c in _CLAUSES.split(text) if c and len(c.strip()) > 3]
+
+
 def side_question(text: str, prompts: PromptStore, lang: str) -> str:
     """The clause of a two-request message that asks about the business (delivery, payment, hours…),
     when another clause is the request itself; "" when there is none."""
     if "?" not in text and not re.search(r"\b(?:hacen|tienen|aceptan|do you|can i|how)\b", fold(text)):
         return ""
-    clauses = [c.strip() for c in _CLAUSES.split(text) if c and len(c.strip()) > 3]
+    clauses = _clauses(text)
     if len(clauses) < 2:
         return ""
     for clause in clauses:
@@ -100,10 +105,12 @@ _B2B = re.compile(
     r"wholesale|bulk|supplier|supply|supplies|quotes?|tenders?|business(?:es)?|every month|monthly|regular(?: basis)?|"
     r"company|we are|we're|account)\b"
 )
+
+
 def _price_question(text: str, prompts: PromptStore, lang: str) -> str:
     """The product words of a clause that asks a price or stock beside another request ("…el martes a las
     10? ah, y cuánto está la bolsa de cemento?"); "" when there is none."""
-    clauses = [c.strip() for c in _CLAUSES.split(text) if c and len(c.strip()) > 3]
+    clauses = _clauses(text)
     if len(clauses) < 2:
         return ""
     for clause in clauses:
@@ -183,8 +190,7 @@ class Planner:
         """"mejor 10:30 si se puede, a las 9:30 no llego": while a meeting is being arranged, a new time is
         the meeting's, however it is said ("no llego" is not a late delivery here)."""
         u, pending = self.u, self.turn.pending or {}
-        asked = self.turn.facts.get("asked") or {}
-        arranging = pending.get("kind") == "meeting" or asked.get("kind") == "day_time"
+        arranging = pending.get("kind") == "meeting" or self._arranging_meeting()
         if arranging and u.when and u.intent == "complaint":
             u.intent = "meeting"
 
@@ -194,7 +200,7 @@ class Planner:
         u = self.u
         if u.intent not in ("knowledge", "question") or self.turn.pending:
             return
-        clauses = [c.strip() for c in _CLAUSES.split(u.text) if c and len(c.strip()) > 3]
+        clauses = _clauses(u.text)
         if len(clauses) < 2:
             return
         readings = [understand(clause, prompts, lang) for clause in clauses]
@@ -202,7 +208,6 @@ class Planner:
                    and (r.quantity is not None or len(r.items) >= 2)  # a count says it is an order
                    and not re.match(r"(?:si|if)\b", fold(c)) for c, r in zip(clauses, readings, strict=True)):
             return  # "si llevo una herramienta a garantía, ¿cuánto demora?" supposes a purchase, it orders nothing
-            return
         # the order is what the message says outside its questions ("2 latas de látex, 2 rodillos y 3 cintas")
         order = ", ".join(c for c, r in zip(clauses, readings, strict=True) if r.intent not in ("knowledge", "question"))
         reading = understand(order, prompts, lang)
@@ -528,12 +533,8 @@ class Planner:
         if sku is None:
             return Step(self.say.say("ask_product_for_quantity", quantity=quantity))
         if self.u.relative and self.u.quantity:  # "agregale 2 más": on top of what is ordered
-            quantity += self._ordered(sku)
+            quantity += ordered_quantity(self.turn.pending, sku)
         return self._tool("register_sale", sku=sku, quantity=quantity)
-
-    def _ordered(self, sku: str) -> int:
-        return next((int(line.get("quantity") or 0) for line in order_lines(self.turn.pending)
-                     if line.get("sku") == sku), 0)
 
     _on_quantity_change = _on_purchase
 
