@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
@@ -42,12 +43,17 @@ def _transcript(messages: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"{author}: {text}" for author, text in messages if text)
 
 
+# How a hand-over for a complaint is recorded: the offline model writes "complaint: ...", a model its own words.
+_COMPLAINT_REASON = re.compile(r"\b(?:complain\w*|queja\w*|reclam\w*)", re.IGNORECASE)
+
+
 async def _analyze(
     model: BaseChatModel | None,
     messages: Sequence[tuple[str, str]],
     language: str,
     product_names: Sequence[str],
     prompts: PromptStore | None,
+    complained: bool = False,
 ) -> tuple[InsightData, str]:
     """Model first when there is one, offline otherwise or on failure; returns (data, source)."""
     if model is not None and messages:
@@ -64,7 +70,8 @@ async def _analyze(
         except Exception as exc:  # any provider or validation failure: the offline analysis still works
             log.warning("model insights failed, using offline analysis: %s", exc)
     data = await asyncio.to_thread(
-        analyze_offline, messages, language=language, product_names=product_names, prompts=prompts
+        analyze_offline, messages, language=language, product_names=product_names, prompts=prompts,
+        handed_over_complaint=complained,
     )
     return data, "offline"
 
@@ -110,7 +117,8 @@ async def generate_for_conversation(
     language = conversation.language or guess_language([t for a, t in messages if a == "customer"])
     catalog = [p.name for p in await repos.products.all()]
     names = await asyncio.to_thread(mentioned_products, _transcript(messages), catalog) if catalog else []
-    data, source = await _analyze(model, messages, language, names, services.prompts)
+    complained = bool(_COMPLAINT_REASON.search(conversation.attention_reason or ""))
+    data, source = await _analyze(model, messages, language, names, services.prompts, complained)
     await InsightRepo(repos.db, repos.business_id).upsert(conversation_id, data, source)
     return data
 

@@ -23,11 +23,17 @@ class Reading(NamedTuple):
     confidence: float
 
 
-def classify(said: list[str], lex: Lexicon) -> Reading:
-    """What the customer's messages `said` (in order) are about and how they feel."""
-    scores: dict[str, float] = {}
+HANDED_OVER_COMPLAINT = 5.0  # the dialogue handed the chat to a person as a complaint: a strong cue of its own
+
+
+def classify(said: list[str], lex: Lexicon, *, handed_over_complaint: bool = False) -> Reading:
+    """What the customer's messages `said` (in order) are about and how they feel.
+
+    `handed_over_complaint`: the conversation was passed to a person because the customer complained
+    (the dialogue's own reading, in words the lexicon may not know: "llevo 3 días esperando")."""
+    scores: dict[str, float] = {"complaint": HANDED_OVER_COMPLAINT} if handed_over_complaint else {}
     intent_scores: dict[str, float] = {}
-    complaint_hits = 0
+    complaint_hits = 1 if handed_over_complaint else 0
     sentiment = 0.0
     for idx, text in enumerate(said):
         recency = 1.0 + lex.recency_boost * (idx / max(1, len(said) - 1))
@@ -63,6 +69,8 @@ def classify(said: list[str], lex: Lexicon) -> Reading:
     )
     if category == "complaint" and mood == "positive":
         mood = "neutral"  # thanking politely does not make a complaint a happy one
+    if category == "complaint" and handed_over_complaint:
+        mood = "negative"  # upset enough that a person had to take over, however politely put
 
     churn_words = sum(w for t in said for _, _, w in hits(split_words(fold(t)), lex.churn))
     churn = (

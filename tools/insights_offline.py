@@ -34,19 +34,20 @@ def analyze_offline(
     product_names: Sequence[str] = (),
     prompts: PromptStore | None = None,
     lexicon: Lexicon | None = None,
+    handed_over_complaint: bool = False,
 ) -> InsightData:
     """Rule-based insights from `(author, text)` pairs; author is "customer", "bot" or "human".
 
     Category and sentiment come from the customer's messages only (later
     messages weigh more); entities from the whole transcript. Sync and
     CPU-bound (plus cached file reads): call it through `asyncio.to_thread`
-    from async code.
+    from async code. `handed_over_complaint`: the dialogue passed the chat to a person as a complaint.
     """
     lex = lexicon or load_lexicon()
     prompts = prompts or default_prompts()
     said = [text for author, text in messages if author == "customer" and text]
     everything = "\n".join(text for _, text in messages if text)
-    reading = classify(said, lex)
+    reading = classify(said, lex, handed_over_complaint=handed_over_complaint)
     customer_text = "\n".join(said)
     entities = Entities(
         amounts=dedupe([a.text for a in find_amounts(everything)]),

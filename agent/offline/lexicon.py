@@ -30,9 +30,10 @@ _ROLE = (
 _NOT_BUY = (
     r"(?! (saber|consultar|preguntar|ver|hablar|agendar|cancelar|devolver|reclamar|quejarme|cambiar|"
     r"reprogramar|coordinar|pagar|hacer (un|una) (reclamo|consulta|devolucion|queja|cambio)|que)\b)"
-    r"(?! to (know|ask|talk|speak|book|schedule|cancel|complain|return|check|pay|meet)\b)"
+    r"(?! to (know|ask|talk|speak|book|schedule|cancel|complain|return|check|pay|meet|open)\b)"
+    r"(?! (a |my |mi |un |el )?(refund|reembolso|devolucion|money back|plata de vuelta|dinero de vuelta)\b)"
 )
-_NOT_INFO = r"(?! (el |la |los |las |un |una )?(precio|precios|info|informacion|datos|lista|catalogo|direccion|horario|link|presupuesto|cotizacion|mail|numero)\b)"
+_NOT_INFO = r"(?! (el |la |los |las |un |una )?(precio|precios|info|informacion|datos|lista|catalogo|direccion|horario|link|presupuesto|cotizacion|mail|numero|contacto|telefono|whatsapp|celular|correo)\b)"
 
 CUES: dict[str, list[Cue]] = {
     "greeting": _cues(
@@ -94,6 +95,15 @@ CUES: dict[str, list[Cue]] = {
         ),
         (r"\bno (quiero|me sirve) (hablar con )?(un |una |el |la )?(bot|robot|maquina|contestador)\b", 4.5),
         (
+            r"\b(?:contacto|numero|telefono|whatsapp|celular|mail|correo) (?:de|del) (?:un |una |algun |alguna |el |la |tu |su )?"
+            r"(?:asesor|asesora|vendedor|vendedora|encargado|encargada|gerente|persona|humano|responsable|comercial)\b|"
+            r"\b(?:a|some|one|real) (?:person|human|rep|representative|salesperson|someone) (?:to |who can |that can |who will )?"
+            r"(?:call|phone|ring|contact|text) (?:me|us)\b|\b(?:someone|somebody) (?:to |who can |that can )?(?:call|phone|ring) (?:me|us)\b|"
+            r"\bque me (?:llame|llamen|contacte|contacten|escriba|escriban) (?:alguien|una persona|un asesor|una asesora|un vendedor|"
+            r"el encargado|la encargada|un humano)\b|\b(?:alguien|una persona|un asesor) (?:que|para que) me (?:llame|contacte|escriba)\b",
+            4.5,
+        ),
+        (
             r"\b(talk|speak|chat) (to|with) (a |an |the |some |your )?(human|person|someone|somebody|agent|"
             r"representative|rep|manager|owner|real person|operator|staff|salesperson|people)\b",
             4.5,
@@ -147,6 +157,18 @@ CUES: dict[str, list[Cue]] = {
             4.0,
         ),
         (r"\bme (cobraron|cobran|cobro) (de mas|dos veces|mal|doble)\b", 4.0),
+        (  # waiting with no news, charged twice in any person, demands: "llevo 3 días esperando y nadie me dice nada"
+            r"\b(?:llevo|llevamos|hace) .{0,25}\besperando\b|\besperando (?:mi|el|nuestro|un) (?:pedido|envio|compra|paquete)\b|"
+            r"\bnadie (?:me |nos )?(?:dice|avisa|informa|explica|llama|da bola|da pelota)\b|"
+            r"\b(?:falta de|poca|cero|ninguna) seriedad\b|\b(?:no|que) (?:son|sean) serios\b|"
+            r"\b(?:me|nos) (?:habeis|han|has|ha|hayan|hubieran) cobrado (?:de mas|dos veces|doble|mal)\b|"
+            r"\bcobrado (?:dos veces|doble|de mas)\b|\bexij[oa]\b|\bexigimos\b|"
+            r"\b(?:i )?(?:want|need|demand|expect) (?:a |my )?(?:full )?refund\b|\b(?:poor|terrible|awful|bad|cheap) quality\b|"
+            r"\b(?:started|starts|began) (?:peeling|cracking|rusting|leaking|falling apart)\b|\b(?:came|fell|comes) (?:off|apart)\b|"
+            r"\balmost (?:hit|hurt|killed|injured)\b|\bcasi (?:me |le |nos )?(?:lastima|lastimo|mata|mato|golpea|golpeo)\b|"
+            r"\bstill waiting\b|\bbeen waiting\b|\bno one (?:tells|told|answers|calls)\b|\bnobody (?:tells|told|calls)\b",
+            4.0,
+        ),
         (
             r"\bme (mandaron|enviaron|vendieron|dieron) (otro|otra|cualquier|mal)\b|\b(incompleto|incompleta|equivocado|equivocada)\b",
             3.0,
@@ -285,11 +307,11 @@ CUES: dict[str, list[Cue]] = {
         (
             rf"\b(dame|deme|danos|mandame|mandeme|mandanos|enviame|envieme|pasame|traeme|vendeme|me vendes|"
             rf"me vendas|me das|me da|regalame|regaleme|me regala|me regalas|me colabora con|me colaboras con|"
-            rf"me pasas|me pasa|give me|send me|get me|can i get|can i have|could i get|i'll have)\b{_NOT_INFO}",
+            rf"me pasas|(?<!que )me pasa|me pones|me poneis|ponme|ponedme|poneme|me ponen|give me|send me|get me|can i get|can i have|could i get|i'll have)\b{_NOT_INFO}",
             2.5,
         ),
         (
-            r"\b(me llevo|llevo|voy a llevar|me lo llevo|lo llevo|los llevo|las llevo|la llevo|te compro|compro|"
+            r"\b(me llevo|llevo(?! (?:(?:\d+|un|una|unos|unas|dos|tres|cuatro|cinco|varios|varias|mas de|casi) )?(?:\w+ )?(?:dias|dia|semanas|semana|horas|hora|meses|mes|rato|tiempo|anos|esperando)\b)|voy a llevar|me lo llevo|lo llevo|los llevo|las llevo|la llevo|te compro|compro|"
             r"comprar|comprarte|comprarles|encargar|encargo|te encargo|reservame|reservar|apartame|apartar|"
             r"anotame|agregame|agrega|agregale|sumame|suma|sumale|ocupo|ocupamos|hacer un pedido|hago un pedido|i'll take|i will take|i'll buy|buy|let me (get|have)|"
             r"put me down for|i'll get|i'll grab|send (\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen)|"

@@ -231,7 +231,8 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
     if not scores["purchase"] and content and (_COUNT_OPENS.match(norm) or (
             len(ev.tokens) <= 9 and "?" not in ev.norm and _ONE_OPENS.match(norm))):
         scores["purchase"] = 2.0  # it opens with a count and what is counted: "two tubes of clear silicone and a gun"
-    if scores["purchase"]:
+    if scores["purchase"] and max(scores["complaint"], scores["human"]) < 4.0:
+        # a count and a noun back a purchase cue, not against a complaint ("llevo 3 días esperando el pedido")
         scores["purchase"] += (1.5 if ev.explicit else 0) + (1.0 if content or ev.ordinal is not None else 0)
     if scores["product_query"] and content:
         scores["product_query"] += 1.0
@@ -259,6 +260,9 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
         # a meeting asked for at a day and hour, with a name or a reason beside it ("soy Sofi, quiero una reunión
         # el viernes 9:30 para cotizar un pedido"): the meeting is the request; the lead is kept beside it
         scores["meeting"] = max(scores["meeting"], max(scores["quote"], scores["contact"], scores["purchase"]) + 0.5)
+    if scores["human"] >= 4.5 and not ev.time:
+        # asking for a person outranks whatever else the message is about; with a day or an hour it is a visit
+        scores["human"] = max(scores["human"], max(scores.values()) + 0.5)
     bare = max(scores.values()) < 1.5 and 0 < len(content) <= 4 and len(ev.tokens) <= 6
     if bare and not OFF_TOPIC.search(norm) and not any(_GIBBERISH.search(t.norm) for t in content):
         scores["product_query"] = 1.2  # a bare noun: "martillo?", "taladros inalámbricos"

@@ -74,6 +74,11 @@ def _stems(text: str) -> set[str]:
     return {w[:4] for w in re.findall(r"[a-z]+", fold(text)) if len(w) >= 4}
 
 
+_ORDER_TOTAL = re.compile(
+    r"^\W*(?:(?:y|and|ok|ya|bueno|entonces|so|hola|che)\W+)*(?:cuanto|how much|what)\b.{0,25}\b(?:total|todo|en total|"
+    r"altogether|in total|all together|te debo|le debo|les debo|do i owe|would it be|seria|sería|queda|quedaria|"
+    r"me sale|me saldria|is it|comes to)\b[^,;]{0,25}$|^(?:(?:y|and|ok|ya|entonces|so)\W+)*(?:el |the )?total\W*$"
+)
 _CLAUSES = re.compile(r"[?¿!¡;.\n]+|,\s*|\s+(?:y|and|e)\s+(?=(?:\w+\s+){0,2}\w*\s*\??)")
 
 
@@ -151,6 +156,7 @@ class Planner:
         self._add_to_open_order()
         self._remove_from_open_order()
         self._swap_in_open_order()
+        self._total_of_open_order()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -342,6 +348,18 @@ class Planner:
         if u.query and _ATTRIBUTE.search(norm):  # "el de goma": a variant of the same product
             head = str(line.get("name") or "").split()[:1]
             u.query = " ".join([*head, u.query]) if head and head[0].lower() not in u.query.lower() else u.query
+
+    def _total_of_open_order(self) -> None:
+        """"¿cuánto sería el total?", "how much is it altogether?": with an order open, its total, not a search."""
+        u, pending = self.u, self.turn.pending or {}
+        if pending.get("kind") not in ("sale", "cart") or pending.get("total") is None:
+            return
+        if u.intent in ("product_query", "fallback", "question", "knowledge") and _ORDER_TOTAL.search(fold(u.text)):
+            u.intent = "order_total"
+
+    def _on_order_total(self) -> Step:
+        pending = self.turn.pending or {}
+        return Step(self.say.say("order_total", total=self.say.money(pending.get("total"), pending.get("currency"))))
 
     def _on_swap(self) -> Step:
         old, quantity = self.u.swap or ("", 1)
