@@ -80,10 +80,16 @@ def _norm(tokens: list[Token], index: int) -> str:
     return tokens[index].norm if 0 <= index < len(tokens) else ""
 
 
+_PIECES = frozenset("piece pieces pc pcs pieza piezas pzas pza step steps escalon escalones outlet outlets tomas "
+                    "pack".split())
+
+
 def _is_count(tokens: list[Token], i: int, text: str, found: list[Quantity]) -> bool:
     word, nxt, prev = tokens[i].norm, _norm(tokens, i + 1), _norm(tokens, i - 1)
     if nxt in UNITS or prev in NOT_COUNT_BEFORE:
         return False
+    if nxt in _PIECES and (prev in ARTICLES or prev in {"the", "el", "la", "los", "las"}):
+        return False  # "a 6 piece screwdriver set", "el de 9 piezas": how the product is made up, not a count
     if text and tokens[i].start > 0 and text[: tokens[i].start].rstrip().endswith(("$", "€")):
         return False
     start, end = tokens[i].start, tokens[i].end

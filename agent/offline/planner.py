@@ -27,7 +27,22 @@ from tools.cart import order_lines, ordered_quantity
 _ALSO = re.compile(r"\b(?:tambi[eé]n|adem[aá]s|also|plus|y (?:un|una|unos|unas|el|la|los|las)|and (?:a|an|the))\b",
                    re.IGNORECASE)
 _REMOVE = re.compile(r"\b(?:saca\w*|quita\w*|elimina\w*|borra\w*|remove|take (?:off|out)|drop|sin (?:el|la|los|las)|"
-                     r"ya no (?:quiero|necesito))\b")
+                     r"ya no (?:quiero|necesito|va|van|hace falta|hacen falta)|no more|forget (?:the|about)|"
+                     r"(?<!me )(?<!se )olvida(?:te|lo|la|los|las)? (?:el|la|los|las|de|del)|cancel\w* (?:el|la|los|las|the)|leave out)\b|"
+                     r"^\W*(?:(?:y|and)\s+)?(?:(?:el|la|los|las|the)\s+)?\w+(?:\s+\w+){0,3}\s+(?:ya no|no mas|nomas no|not anymore|no longer)\W*$")
+_ONLY = re.compile(r"^(?:(?:no|ok|ya|dale|bueno|entonces|mejor|so|then|and|y|actually|better)\W+)*(?:solo|solamente|nomas|unicamente|only|just)\b")
+_COUNTED = re.compile(r"\b(?:\d+|un|una|uno|dos|tres|cuatro|cinco|seis|one|a|an|two|three|four|five|six)\b")
+_EDIT_CLAUSES = re.compile(r"[,;.!?]+|\s(?:pero|but)\s")
+
+
+def _named_line(said: set[str], names: list[set[str]]) -> set[int]:
+    """The one line whose name shares the most words with `said`, when one clearly does."""
+    shared = sorted(((len(said & name), i) for i, name in enumerate(names)), reverse=True)
+    if not shared or not shared[0][0] or (len(shared) > 1 and shared[1][0] == shared[0][0]):
+        return set()
+    return {shared[0][1]}
+
+
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*|en (?:vez|lugar) de|mejor (?:el|la|los|las|un|una|unos|unas)|"
                    r"prefiero|instead|swap|replace|rather|switch|me confundi|me equivoque|quise decir|i meant)\b|"
                    r"^(?:(?:ah|ay|uy|oh|uh)\s+)?no,?\s+(?:(?:perdon|perdona|sorry|disculpa)\s+)?(?:el|la|los|las|the)\s+(?!\d)")
@@ -135,7 +150,8 @@ class Planner:
         self.turn = turn
         self.tools = tools
         self.reason = ""  # why a hand-over happens, when it is not the customer's own words
-        self._removed_sku = ""
+        self._removed_skus: list[str] = []
+        self._remove_queries: list[str] = []  # lines to take out named in other words than the order's
         self._changed_line: tuple[str, int] | None = None
         default = str(turn.facts.get("language") or "es")
         lang = detect_language(turn.human, default) if turn.human else default
@@ -316,18 +332,31 @@ class Planner:
             u.intent = "purchase"
 
     def _remove_from_open_order(self) -> None:
-        """"sacá el destornillador plano": the open order's line the customer names comes out."""
+        """"sacá el destornillador plano", "los pinceles ya no, solo los rodillos y las cintas": the open order's
+        lines the customer takes out, each named in a clause that removes it, or left out of an "only these"."""
         u, pending = self.u, self.turn.pending or {}
-        if pending.get("kind") not in ("sale", "cart") or not _REMOVE.search(fold(u.text)):
+        if pending.get("kind") not in ("sale", "cart") or u.intent in ("confirm", "human", "complaint"):
             return
-        said = _words(u.text)
         lines = order_lines(pending)
-        shared = sorted(((len(said & _words(str(line.get("name") or ""))), i) for i, line in enumerate(lines)),
-                        reverse=True)
-        best, runner_up = shared[0][0], (shared[1][0] if len(shared) > 1 else 0)
-        if best > runner_up:  # one line clearly named
+        names = [_stems(str(line.get("name") or "")) for line in lines]
+        removed: set[int] = set()
+        kept: set[int] = set()
+        for clause in _EDIT_CLAUSES.split(fold(u.text)):
+            if _REMOVE.search(clause):  # "sacá el taladro y los destornilladores": each named line
+                for part in re.split(r"\s(?:y|e|and)\s", clause):
+                    line = _named_line(_stems(part), names)
+                    removed |= line
+                    query = "" if line else understand(part, self.prompts, u.lang).query
+                    if query and not all(fold(w) in _NOT_A_PRODUCT for w in query.split()):
+                        self._remove_queries.append(query)  # "remove the utility knife": the catalog knows it
+            elif _ONLY.match(clause.strip()) and not _COUNTED.search(clause):  # "solo 1 martillo" is a count
+                kept |= {i for i, name in enumerate(names) if _stems(clause) & name}
+        if kept and not removed and len(kept) < len(lines):
+            removed = set(range(len(lines))) - kept
+        removed -= kept
+        if removed or self._remove_queries:
             u.intent = "remove"
-            self._removed_sku = str(lines[shared[0][1]].get("sku"))
+            self._removed_skus = [str(lines[i].get("sku")) for i in sorted(removed)]
 
     def _swap_in_open_order(self) -> None:
         """"mejor cambialo por el de goma", "el segundo en vez del primero": another product takes an
@@ -368,7 +397,26 @@ class Planner:
         return self._tool("search_products", query=self.u.query, limit=5)
 
     def _on_remove(self) -> Step:
-        return self._tool("register_sale", sku=self._removed_sku, quantity=0)
+        if "register_sale" not in self.tools:
+            return Step(self.say.say("unavailable"))
+        if self._remove_queries and "search_products" in self.tools:  # looked up first, then taken out
+            return Step(calls=[call("search_products", query=q, limit=5) for q in self._remove_queries])
+        return Step(calls=[call("register_sale", sku=sku, quantity=0) for sku in self._removed_skus])
+
+    def _remove_found(self) -> Step | None:
+        """After "remove the utility knife" was looked up: the order's lines the search found come out."""
+        if self.u.intent != "remove" or self.turn.called("register_sale") or not self.turn.called("search_products"):
+            return None
+        ordered = {str(line.get("sku")) for line in order_lines(self.turn.pending)}
+        skus = list(self._removed_skus)
+        for result in self.turn.results:
+            found = [str(r.get("sku")) for r in (result.data or {}).get("results") or [] if isinstance(r, dict)]
+            first = next((sku for sku in found[:2] if sku in ordered), None)  # what the words name, not a neighbour
+            if result.name == "search_products" and first and first not in skus:
+                skus.append(first)
+        if not skus:
+            return None
+        return Step(calls=[call("register_sale", sku=sku, quantity=0) for sku in skus])
 
     def _accept_offer(self) -> None:
         """A yes to our "shall I pass you to a person?" (after a question we could not answer) hands over."""
@@ -382,6 +430,8 @@ class Planner:
     def step(self) -> Step:
         if not self.turn.human:
             return Step(self._greeting())
+        if self.turn.results and (removal := self._remove_found()) is not None:
+            return removal
         if self.turn.results:
             composer = Composer(self.turn, self.u, self.say, self.tools)
             if self.u.intent == "meeting" and self.turn.called("search_products") \
@@ -536,6 +586,10 @@ class Planner:
         if self.u.intent == "quantity_change" and self.u.quantity and len(lines) > 1 and self.u.query:
             # "make that 10 discs actually, they break fast": the line the count names, by its words' stems
             named = [line for line in lines if _stems(self.u.query) & _stems(str(line.get("name") or ""))]
+            if len(named) > 1:  # "mejor que sean 3 latas de látex y el rodillo": the line named beside the count
+                counted = next((part for part in re.split(r"[,;]|\s(?:y|e|and)\s", self.u.text)
+                                if re.search(rf"\b{self.u.quantity}\b", part)), "")
+                named = [line for line in named if _stems(counted) & _stems(str(line.get("name") or ""))]
             if len(named) == 1:
                 return self._tool("register_sale", sku=str(named[0]["sku"]), quantity=self.u.quantity)
         if len(self.u.items) > 1 and "search_products" in self.tools:  # several products: each looked up
