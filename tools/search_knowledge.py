@@ -100,6 +100,8 @@ def _close_second(passages: list[Any]) -> Any | None:
     return None
 
 
+_ASKS = re.compile(r"(?i)(?:y\s+|and\s+)?(?:cu[aá]nt[oa]s?|qu[eé]|c[oó]mo|d[oó]nde|cu[aá]ndo|cu[aá]l|how|what|when|where|which|"
+                   r"do you|can i|is there|hay|tienen|hacen)\b")
 _QUESTION_SPLIT = re.compile(r"(?<=\?)\s+|\s+(?=¿)")
 
 
@@ -107,7 +109,9 @@ async def _each_question(index: Any, question: str, passages: list[Any],
                          products: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Two or more questions ("¿Hacen envíos a Avellaneda? ¿Cuánto vale el domicilio?"), each answered from
     the section that answers it, when they are answered by different sections. Empty otherwise."""
-    asked = [q.strip() for q in _QUESTION_SPLIT.split(question) if len(q.strip()) > 6 and "?" in q]
+    split = [q.strip() for q in _QUESTION_SPLIT.split(question)]
+    asked = [q for i, q in enumerate(split) if len(q) > 6 and (
+        "?" in q or (i == len(split) - 1 and i > 0 and _ASKS.match(q)))]  # "¿mandan a Lanús? cuánto sale"
     if len(asked) < 2:
         return []
     parts: list[dict[str, Any]] = []

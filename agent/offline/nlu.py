@@ -231,6 +231,8 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
     if not scores["purchase"] and content and (_COUNT_OPENS.match(norm) or (
             len(ev.tokens) <= 9 and "?" not in ev.norm and _ONE_OPENS.match(norm))):
         scores["purchase"] = 2.0  # it opens with a count and what is counted: "two tubes of clear silicone and a gun"
+    if scores["purchase"] and not ev.explicit and _HOW_LONG.search(norm):
+        scores["purchase"] = 0.0  # "¿cuánto tiempo me apartan la mercadería?" asks about a policy, not for goods
     if scores["purchase"] and max(scores["complaint"], scores["human"]) < 4.0:
         # a count and a noun back a purchase cue, not against a complaint ("llevo 3 días esperando el pedido")
         scores["purchase"] += (1.5 if ev.explicit else 0) + (1.0 if content or ev.ordinal is not None else 0)
@@ -388,6 +390,8 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
     return items if len(items) >= 2 else []
 
 
+_HOW_LONG = re.compile(r"\b(?:cuanto tiempo|hasta cuando|cuantos dias|cuantas horas|por cuanto tiempo|"
+                       r"how long (?:do|does|will|would|can|until|before)|how many (?:days|hours))\b")
 _COUNT_OPENS = re.compile(r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|dos|tres|cuatro|cinco|seis|"
                           r"siete|ocho|nueve|diez|doce|a dozen)\s+[a-z]{3,}")
 _COUNTED_IN = PACKAGES | frozenset("pair pairs roll rolls tube tubes pack packs piece pieces set sets unit units can box "
