@@ -173,4 +173,5 @@ _QUANTITY = re.compile(
 
 def count_quantities(folded: str) -> int:
     """How many "<number> <noun>" phrases a folded message has, dates and money excluded."""
-    return len(_QUANTITY.findall(_DATE.sub(" ", _AMOUNT.sub(" ", folded))))
+    money = _AMOUNT.sub(lambda m: " " if m.group("pre") or m.group("mag") or m.group("post") else m.group(0), folded)
+    return len(_QUANTITY.findall(_DATE.sub(" ", money)))  # "3 martillos" counts, "$ 3 mil" does not

@@ -220,6 +220,10 @@ def _org_run(text: str) -> str | None:
     return None
 
 
+_POLITE = re.compile(r"(?:buen|buena|buenas|buenos|hola|gracias|muchas|saludos|thanks|thank|hi|hello|good|best|kind|"
+                     r"regards|cheers|chau|adios|que tal|dear|estimad)\b")
+
+
 def find_company(text: str, name: str | None) -> str | None:
     for match in _COMPANY_INTRO.finditer(text):
         run = _COMPANY_RUN_EN.match(text, match.end())
@@ -234,6 +238,13 @@ def find_company(text: str, name: str | None) -> str | None:
     company = _org_run(text)
     if company and not (name and (company in name or name in company)):
         return company
+    if name:  # "Tom Baker, Baker & Sons Roofing", "Ana Ruiz - Obras Norte": the name, then what they sign for
+        after = re.match(rf"\s*(?:{re.escape(name)})\s*(?:[,(/|]|\s-\s)\s*", text)
+        run = _COMPANY_RUN_EN.match(text, after.end()) if after else None
+        words = run.group(1).split() if run else []
+        polite = _POLITE.match(fold(run.group(1))) if run else None
+        if len(words) >= 2 and not polite and fold(words[0]) not in NOT_NAMES and run.group(1).strip() not in name:
+            return run.group(1).strip()
     return None
 
 

@@ -318,7 +318,8 @@ CUES: dict[str, list[Cue]] = {
             r"purchase|to order|can i order|me quedo con|voy con|me voy con|i'll go with|ill go with|go with the|"
             r"armame|armeme|arma(?:me)? un pedido|preparame|prepareme|hace(?:me)? un pedido|"
             r"can you set (?:that|it|them|this) up|set (?:it|that|them) aside|put (?:it|that|them) aside|"
-            r"(?<!might )(?<!may )(?<!could )(?:and |also |just )?need (?:the|a|an|two|three|four|five|\d+)\b|"
+            r"(?<!might )(?<!may )(?<!could )(?:and |also |just )?need (?:the|a|an|two|three|four|five|\d+)\b"
+            r"(?! (?:quote|quotation|estimate|price|prices|proforma|budget)\b)|"
             r"(?:^|orale |dale |ok )va (?:la|el|los|las))\b",
             2.5,
         ),

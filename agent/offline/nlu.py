@@ -233,7 +233,7 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
         scores["purchase"] = 2.0  # it opens with a count and what is counted: "two tubes of clear silicone and a gun"
     if scores["purchase"] and not ev.explicit and _HOW_LONG.search(norm):
         scores["purchase"] = 0.0  # "¿cuánto tiempo me apartan la mercadería?" asks about a policy, not for goods
-    if scores["purchase"] and max(scores["complaint"], scores["human"]) < 4.0:
+    if scores["purchase"] and max(scores["complaint"], scores["human"], scores["quote"]) < 4.0:
         # a count and a noun back a purchase cue, not against a complaint ("llevo 3 días esperando el pedido")
         scores["purchase"] += (1.5 if ev.explicit else 0) + (1.0 if content or ev.ordinal is not None else 0)
     if scores["product_query"] and content:
