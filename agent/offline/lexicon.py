@@ -315,7 +315,7 @@ CUES: dict[str, list[Cue]] = {
             r"comprar|comprarte|comprarles|encargar|encargo|te encargo|reservame|reservar|apartame|apartar|"
             r"anotame|agregame|agrega|agregale|sumame|suma|sumale|ocupo|ocupamos|hacer un pedido|hago un pedido|i'll take|i will take|i'll buy|buy|let me (get|have)|"
             r"put me down for|i'll get|i'll grab|send (\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen)|"
-            r"purchase|to order|can i order|me quedo con|voy con|me voy con|i'll go with|ill go with|go with the|"
+            r"purchase|to order|can i order|i'm buying|i am buying|we're buying|we are buying|estoy comprando|estamos comprando|me quedo con|voy con|me voy con|i'll go with|ill go with|go with the|"
             r"armame|armeme|arma(?:me)? un pedido|preparame|prepareme|hace(?:me)? un pedido|"
             r"can you set (?:that|it|them|this) up|set (?:it|that|them) aside|put (?:it|that|them) aside|"
             r"(?<!might )(?<!may )(?<!could )(?:and |also |just )?need (?:the|a|an|two|three|four|five|\d+)\b"

@@ -228,7 +228,7 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
 def _structural(scores: dict[str, float], ev: _Evidence) -> None:
     """Evidence beyond keywords: counts, product words, contact data, times."""
     norm, content = ev.norm, ev.content
-    if not scores["purchase"] and content and (_COUNT_OPENS.match(norm) or (
+    if not scores["purchase"] and content and (_COUNT_OPENS.match(norm) or _LIST_OPENS.search(norm) or (
             len(ev.tokens) <= 9 and "?" not in ev.norm and _ONE_OPENS.match(norm))):
         scores["purchase"] = 2.0  # it opens with a count and what is counted: "two tubes of clear silicone and a gun"
     if scores["purchase"] and not ev.explicit and _HOW_LONG.search(norm):
@@ -357,11 +357,13 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
     asks something else ("¿y a qué hora abren?") is not a product. Fewer
     than two products: an empty list (the message's own query is the one).
     """
-    parts = [p.strip() for p in _ITEM_SPLIT.split(text) if p and p.strip()]
+    parts = [(n, p.strip()) for n, sentence in enumerate(_SENTENCES.split(text))
+             for p in _ITEM_SPLIT.split(sentence) if p and p.strip()]
     if len(parts) < 2:
         return []
     items: list[tuple[str, int | None]] = []
-    for part in parts:
+    said_in: list[int] = []  # the sentence each item was named in
+    for n, part in parts:
         part = part.strip(" ¿?¡!")  # "¿me colabora con 2 pares de guantes y 2 gafas?": still products
         read = understand(part, prompts, lang)
         named = [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()]
@@ -373,7 +375,7 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
             if count is not None:
                 items[-1] = (items[-1][0], count)
             continue  # a count, or a question about it ("how many pairs do you have?"): no product of its own
-        if read.intent in _PRODUCTISH and read.query and not read.about_business:
+        if read.intent in _PRODUCTISH and read.query and (not read.about_business or _COUNTED_NOUN.search(part)):
             query, quantity = read.query, read.quantity
             if quantity is None:
                 quantity = _count(part, lang)
@@ -387,9 +389,20 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
                 items[-1] = (f"{previous} {part_size(part)}".strip(), count)
                 continue
             items.append((query, quantity))
+            said_in.append(n)
+    listed = {n for n, (_, quantity) in zip(said_in, items, strict=True) if quantity is not None}
+    if sum(quantity is not None for _, quantity in items) >= 2:
+        # "Estoy arreglando el frente de mi casa. Necesitaría: 1 látex…, 2 antióxido… ¿Me arma el pedido?":
+        # the sentences around a counted list tell the story, they order nothing
+        items = [item for n, item in zip(said_in, items, strict=True) if n in listed]
     return items if len(items) >= 2 else []
 
 
+_SENTENCES = re.compile(r"(?<=[^\W\d])[.?!]+(?=\s|$)|(?<=\d)[.?!]+(?=\s+[¿¡A-ZÁÉÍÓÚÑ])|\n+")
+# "el albañil me pasó una lista: 3 bolsas de pegamento, un disco…": a counted list after a colon is an order
+_LIST_OPENS = re.compile(r":\s*(?:\d{1,4}|un|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce|one|two|three|"
+                         r"four|five|six|seven|eight|nine|ten|a|an)\s+[a-z]{3,}.{0,80}(?:,|\by\b|\band\b)\s*"
+                         r"(?:\d{1,4}|un|una|dos|tres|cuatro|cinco|one|two|three|a|an)\s+[a-z]{3,}")
 _HOW_LONG = re.compile(r"\b(?:cuanto tiempo|hasta cuando|cuantos dias|cuantas horas|por cuanto tiempo|"
                        r"how long (?:do|does|will|would|can|until|before)|how many (?:days|hours))\b")
 _COUNT_OPENS = re.compile(r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|dos|tres|cuatro|cinco|seis|"

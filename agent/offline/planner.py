@@ -226,13 +226,15 @@ class Planner:
         if len(clauses) < 2:
             return
         readings = [understand(clause, prompts, lang) for clause in clauses]
-        if not any(r.intent == "purchase" and r.query and r.scores.get("purchase", 0) >= 3.5
-                   and (r.quantity is not None or len(r.items) >= 2)  # a count says it is an order
-                   and not re.match(r"(?:si|if)\b", fold(c)) for c, r in zip(clauses, readings, strict=True)):
-            return  # "si llevo una herramienta a garantía, ¿cuánto demora?" supposes a purchase, it orders nothing
         # the order is what the message says outside its questions ("2 latas de látex, 2 rodillos y 3 cintas")
         order = ", ".join(c for c, r in zip(clauses, readings, strict=True) if r.intent not in ("knowledge", "question"))
         reading = understand(order, prompts, lang)
+        listed = u.scores.get("purchase", 0) >= 3.5 and sum(n is not None for _, n in reading.items) >= 2
+        if not listed and not any(r.intent == "purchase" and r.query and r.scores.get("purchase", 0) >= 3.5
+                                  and (r.quantity is not None or len(r.items) >= 2)  # a count says it is an order
+                                  and not re.match(r"(?:si|if)\b", fold(c))
+                                  for c, r in zip(clauses, readings, strict=True)):
+            return  # "si llevo una herramienta a garantía, ¿cuánto demora?" supposes a purchase, it orders nothing
         if reading.intent == "purchase" and reading.query:
             u.intent, u.query, u.quantity, u.items = "purchase", reading.query, reading.quantity, reading.items
 
