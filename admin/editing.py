@@ -23,7 +23,7 @@ from channels.http_input import MAX_DEPTH, MAX_ROW_ID, BadJson, http_error, load
 from config.business import BusinessConfig
 from prompts import TemplateError
 
-KNOWLEDGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}(\.md)?$")
+KNOWLEDGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}(\.[a-z]{2})?(\.md)?$")  # "envios", "envios.en.md"
 MAX_NAME = 84
 MAX_DOC = 200_000
 MAX_BODY = 2 * 1024 * 1024  # MAX_DOC characters, JSON-escaped
@@ -107,7 +107,8 @@ class KnowledgeKind:
 
     def path(self, name: str, *, must_exist: bool = True) -> Path:
         if not KNOWLEDGE_NAME.match(name):
-            raise web.HTTPBadRequest(text='{"error": "a document name is lowercase letters, digits, - and _"}',
+            raise web.HTTPBadRequest(text='{"error": "a document name is lowercase letters, digits, - and _, '
+                                          'with an optional language: envios.en"}',
                                      content_type="application/json")
         path = self.directory / (name if name.endswith(".md") else f"{name}.md")
         if must_exist and not path.exists():

@@ -60,6 +60,15 @@ _ABBREVIATION = re.compile(
     r"esq|km|ej|p|pág|aprox|etc|approx|vs)\.$", re.IGNORECASE)
 
 
+_TRANSLATION = re.compile(r"^(?P<base>.+)\.(?P<lang>[a-z]{2})\.md$")
+
+
+def document_language(name: str) -> tuple[str, str | None]:
+    """("envios", "en") for "envios.en.md", a translation; ("envios", None) for "envios.md", the original."""
+    match = _TRANSLATION.match(name)
+    return (match["base"], match["lang"]) if match else (name.removesuffix(".md"), None)
+
+
 def _sentences(text: str) -> list[str]:
     """`text` cut into sentences, not after an abbreviation ("Av. Warnes", "Dr.", "p. ej.", "N°.")."""
     out: list[str] = []
@@ -79,6 +88,7 @@ class Passage:
     source: str  # "horarios.md › Domingos"
     text: str
     score: float
+    original: str = ""  # the text in the document searched, when `text` is its translation
 
 
 @dataclass(frozen=True)
@@ -343,6 +353,7 @@ class KnowledgeIndex:
         self._mtimes: dict[str, int] = {}
         self._checked = 0.0
         self._lexicon = _NO_LEXICON
+        self._views: dict[str | None, _Corpus] = {}  # the documents a customer of each language is answered from
         self._lock = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------
@@ -402,6 +413,7 @@ class KnowledgeIndex:
                 ],
             )
         self._corpus = _Corpus.build([c for name in sorted(chunks) for c in chunks[name]])
+        self._views = {}
         self._mtimes = mtimes
         self._checked = time.monotonic()
         return {
@@ -497,16 +509,40 @@ class KnowledgeIndex:
         res = collection.query(query_texts=[text], n_results=n, include=["distances"])
         return {i: max(0.0, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)}
 
-    async def search(self, question: str, k: int = 3, products: frozenset[str] = frozenset()) -> list[Passage]:
+    def _view(self, lang: str | None) -> _Corpus:
+        """The passages searched for a customer writing in `lang` (None: the originals): of each document, its
+        translation into `lang` when the owner wrote one ("envios.en.md" beside "envios.md"), else itself."""
+        corpus = self._corpus
+        view = self._views.get(lang)
+        if view is not None:
+            return view
+        variants: dict[str, dict[str | None, str]] = {}
+        for name in {c.file for c in corpus.chunks}:
+            base, language = document_language(name)
+            variants.setdefault(base, {})[language] = name
+        visible = set()
+        for by_lang in variants.values():
+            chosen = by_lang.get(lang) if lang else None
+            visible.add(chosen or by_lang.get(None) or by_lang[min(by_lang, key=lambda x: x or "")])
+        view = corpus if len(visible) == len({c.file for c in corpus.chunks}) else _Corpus.build(
+            [c for c in corpus.chunks if c.file in visible])
+        self._views[lang] = view
+        return view
+
+    async def search(self, question: str, k: int = 3, products: frozenset[str] = frozenset(),
+                     lang: str | None = None) -> list[Passage]:
         """Best passages for the question, best first; [] when the documents don't cover it.
 
         `products`: the catalog's name words; in "¿qué garantía tiene el taladro percutor?" they weigh less
-        than the topic ("garantía"), so the warranty answers rather than how to use a drill."""
+        than the topic ("garantía"), so the warranty answers rather than how to use a drill.
+        `lang`: the customer's language. The originals are searched (the lexicon bridges the languages);
+        a passage found is then given from the document's translation into `lang` when the owner wrote one
+        ("envios.en.md" beside "envios.md", section for section)."""
         if self._collection is None:
             await self.sync()
         else:
             await self.refresh()
-        corpus = self._corpus
+        corpus = self._view(None)
         lex = self._lexicon = await asyncio.to_thread(_load_lexicon, self.lexicon_path)
         groups = self._groups(question, lex, corpus, products)
         if not groups or not corpus.chunks:
@@ -538,7 +574,46 @@ class KnowledgeIndex:
             ),
             key=lambda pair: (-pair[0], pair[1].id),
         )
-        return [Passage(chunk.source, chunk.text, round(score, 3)) for score, chunk in ranked[:k]]
+        return [Passage((shown := self._in_language(chunk, lang)).source, shown.text, round(score, 3),
+                        chunk.text if shown is not chunk else "")
+                for score, chunk in ranked[:k]]
+
+    def _in_language(self, chunk: _Chunk, lang: str | None) -> _Chunk:
+        """The same passage in the document's translation into `lang`: the chunk at the same place, or the
+        first of the section at the same place; the original when there is no translation or they differ."""
+        if not lang:
+            return chunk
+        base, language = document_language(chunk.file)
+        if language == lang:
+            return chunk
+        theirs = [c for c in self._corpus.chunks if c.file == f"{base}.{lang}.md"]
+        if not theirs:
+            return chunk
+        mine = [c for c in self._corpus.chunks if c.file == chunk.file]
+        if len(theirs) == len(mine):
+            return theirs[mine.index(chunk)]
+        sections, translated = list(dict.fromkeys(c.heading for c in mine)), list(dict.fromkeys(c.heading for c in theirs))
+        if len(sections) != len(translated):
+            return chunk
+        heading = translated[sections.index(chunk.heading)]
+        return next(c for c in theirs if c.heading == heading)
+
+    def answer(self, passage: Passage, question: str, max_chars: int = 500, sentences: int | None = None) -> str:
+        """`excerpt` of a passage; of a translated one, the sentences at the places chosen in the original
+        (where the lexicon that bridges the languages is at home), when both have as many sentences."""
+        if passage.original:
+            mine, theirs = _body(passage.original), _body(passage.text)
+            chosen = self._chosen(mine, question, max_chars, sentences)
+            if len(mine) == len(theirs):
+                return _joined([theirs[i] for i in chosen], max_chars)
+            # cut differently ("factura A o B. Para…" is one sentence, its translation two): the translated
+            # sentences that lie, in proportion, where the chosen ones lie in the original
+            spans = [_span(mine, i) for i in chosen]
+            kept = [t for j, t in enumerate(theirs)
+                    if any(a <= sum(_span(theirs, j)) / 2 <= b for a, b in spans)]
+            if kept:
+                return _joined(kept, max_chars + max_chars // 4)
+        return self.excerpt(passage.text, question, max_chars, sentences)
 
     def excerpt(self, text: str, question: str, max_chars: int = 500, sentences: int | None = None) -> str:
         """The sentences of `text` most relevant to `question`, in order, within ~max_chars; at most
@@ -546,9 +621,12 @@ class KnowledgeIndex:
         text = text.strip()
         if len(text) <= max_chars and sentences is None:
             return text
+        parts = _body(text)
+        return _joined([parts[i] for i in self._chosen(parts, question, max_chars, sentences)], max_chars)
+
+    def _chosen(self, parts: list[str], question: str, max_chars: int, sentences: int | None) -> list[int]:
+        """The places of the sentences `excerpt` keeps, in order."""
         wanted = {t for g in self._groups(question, self._lexicon, self._corpus) for t in g.terms}
-        parts = _sentences(text)
-        parts = [p for p in parts if not p.startswith("#")] or parts
         overlap = [len(wanted & set(_terms(p))) for p in parts]
         scored = sorted(range(len(parts)), key=lambda i: (-overlap[i], i))
         if sentences is not None:
@@ -560,5 +638,22 @@ class KnowledgeIndex:
                 continue
             chosen.append(i)
             size += len(parts[i]) + 1
-        out = " ".join(parts[i].strip() for i in sorted(chosen))
-        return out if len(out) <= max_chars else out[: max_chars - 1].rstrip() + "…"
+        return sorted(chosen)
+
+
+def _body(text: str) -> list[str]:
+    """A passage's sentences, without Markdown heading lines."""
+    parts = _sentences(text.strip())
+    return [p for p in parts if not p.startswith("#")] or parts
+
+
+def _span(parts: list[str], i: int) -> tuple[float, float]:
+    """Where sentence `i` lies in its passage, as shares of the passage's length (start, end)."""
+    total = sum(len(p) + 1 for p in parts) or 1
+    start = sum(len(p) + 1 for p in parts[:i])
+    return start / total, (start + len(parts[i]) + 1) / total
+
+
+def _joined(parts: list[str], max_chars: int) -> str:
+    out = " ".join(p.strip() for p in parts)
+    return out if len(out) <= max_chars else out[: max_chars - 1].rstrip() + "…"

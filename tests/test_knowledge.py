@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "config" / "knowledge"
 EVAL = Path(__file__).with_name("eval") / "knowledge.yaml"
 ARTIFACT = Path(__file__).with_name("artifacts") / "knowledge_eval.json"
+DEMO_DOCUMENTS = sorted(p.name for p in DOCS.glob("*.md"))
 
 
 @pytest.fixture
@@ -141,7 +142,8 @@ async def test_answer_is_trimmed_to_the_relevant_sentences(docs: Path, tmp_path:
 async def test_editing_a_file_reindexes_only_that_file(
     index: KnowledgeIndex, docs: Path, tmp_path: Path
 ) -> None:
-    assert await index.sync() == {"indexed": [], "removed": [], "unchanged": 7, "chunks": index_size(index)}
+    documents = len(DEMO_DOCUMENTS)  # the originals and their English translations
+    assert await index.sync() == {"indexed": [], "removed": [], "unchanged": documents, "chunks": index_size(index)}
 
     text = (docs / "horarios.md").read_text(encoding="utf-8")
     (docs / "horarios.md").write_text(
@@ -149,13 +151,14 @@ async def test_editing_a_file_reindexes_only_that_file(
         encoding="utf-8",
     )
     result = await index.sync()
-    assert result["indexed"] == ["horarios.md"] and result["removed"] == [] and result["unchanged"] == 6
+    assert result["indexed"] == ["horarios.md"] and result["removed"] == [] and result["unchanged"] == documents - 1
     data = await ask(index, "¿Abren los domingos?")
     assert "Los domingos abrimos de 9 a 13." in data["answer"]
 
     (docs / "garantia.md").unlink()
+    (docs / "garantia.en.md").unlink()
     result = await index.sync()
-    assert result["removed"] == ["garantia.md"] and result["indexed"] == []
+    assert result["removed"] == ["garantia.en.md", "garantia.md"] and result["indexed"] == []
     assert (await ask(index, "¿cuánto dura la garantía?"))["found"] is False
 
     # A new process over the same Chroma directory finds everything up to date.
@@ -249,3 +252,47 @@ async def test_eval_set(index: KnowledgeIndex) -> None:
     print(f"\nknowledge eval: {json.dumps(report, ensure_ascii=False)}")
     assert report["top1_source_accuracy"] >= 0.8
     assert invented == 0
+
+
+# -- translations: "envios.en.md" beside "envios.md" -------------------------------------------------------
+
+
+async def test_translation_answers_in_its_language_from_the_same_section(tmp_path: Path) -> None:
+    docs = tmp_path / "kb"
+    docs.mkdir()
+    (docs / "garantia.md").write_text(
+        "# Garantía\n\n## Cobertura\n\nLas herramientas eléctricas tienen un año de garantía.\n\n"
+        "## Reparaciones\n\nLa reparación tarda entre 10 y 15 días hábiles. Si falla en los primeros 7 días, "
+        "te la cambiamos por una nueva.\n", encoding="utf-8")
+    (docs / "garantia.en.md").write_text(
+        "# Warranty\n\n## Coverage\n\nPower tools come with a one-year warranty.\n\n"
+        "## Repairs\n\nA repair takes 10 to 15 business days. If it fails in the first 7 days, we swap it for "
+        "a new one on the spot.\n", encoding="utf-8")
+    idx = KnowledgeIndex(docs, tmp_path / "chroma", check_interval=0)
+    await idx.start()
+    [es, *_] = await idx.search("¿cuánto tarda la reparación por garantía?", k=1, lang="es")
+    [en, *_] = await idx.search("how long does a warranty repair take?", k=1, lang="en")
+    assert es.source == f"garantia.md{SEPARATOR}Reparaciones" and not es.original
+    assert en.source == f"garantia.en.md{SEPARATOR}Repairs" and "Si falla" in en.original
+    answer = idx.answer(en, "how long does a warranty repair take?", 400, sentences=1)
+    assert answer == "A repair takes 10 to 15 business days."  # the sentence chosen in the original, translated
+    # a language with no translation: the original
+    [pt, *_] = await idx.search("quanto tempo demora a reparação da garantia?", k=1, lang="pt")
+    assert pt.source.startswith("garantia.md")
+
+
+async def test_translation_cut_into_more_sentences_keeps_the_matching_ones(tmp_path: Path) -> None:
+    docs = tmp_path / "kb"
+    docs.mkdir()
+    (docs / "pagos.md").write_text(
+        "# Pagos\n\n## Factura\n\nEmitimos factura A o B. Para la factura A pasanos la razón social y el CUIT. "
+        "Las cuentas corrientes se arreglan con administración.\n", encoding="utf-8")
+    (docs / "pagos.en.md").write_text(
+        "# Payments\n\n## Invoices\n\nWe issue factura A or B invoices. For a factura A, send us the legal name "
+        "and CUIT. Business accounts are arranged with our accounts department.\n", encoding="utf-8")
+    idx = KnowledgeIndex(docs, tmp_path / "chroma", check_interval=0)
+    await idx.start()
+    [en, *_] = await idx.search("can you issue a factura A? what do you need?", k=1, lang="en")
+    answer = idx.answer(en, "can you issue a factura A? what do you need?", 400, sentences=1)
+    assert "CUIT" in answer and "We issue factura A" in answer  # one Spanish sentence, two English ones
+    assert "accounts department" not in answer

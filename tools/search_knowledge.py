@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from storage.knowledge_index import document_language
 from tools.base import Tool, ToolOutcome, tool
 from tools.context import ToolContext
 
@@ -42,8 +43,8 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
         return ToolOutcome(data={"found": False, "reason": "no knowledge base configured"})
     catalog = ctx.services.catalog  # None in the documents' own tests, which run without a catalog
     products = catalog.name_words() if catalog is not None else frozenset()
-    passages = await index.search(args.question, k=3, products=products)
-    parts = await _each_question(index, args.question, passages, products)
+    passages = await index.search(args.question, k=3, products=products, lang=ctx.language)
+    parts = await _each_question(index, args.question, passages, products, ctx.language)
     if len(parts) >= 2:  # two questions in one message: both answered, each from its own section
         return ToolOutcome(data=_answers(parts))
     if parts and not passages:  # the message as a whole matched nothing; one of its questions did
@@ -63,7 +64,7 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
     return ToolOutcome(
         data={
             "found": True,
-            "answer": index.excerpt(best.text, args.question, ANSWER_CHARS, sentences=ANSWER_SENTENCES),
+            "answer": index.answer(best, args.question, ANSWER_CHARS, sentences=ANSWER_SENTENCES),
             "source": best.source,
             "section": section_title(best.source),
             "passages": _passages(passages),
@@ -74,7 +75,7 @@ async def search_knowledge(args: SearchKnowledgeArgs, ctx: ToolContext) -> ToolO
 def _part(index: Any, passage: Any, question: str, sentences: int) -> dict[str, Any]:
     """One answer: the sentences of `passage` that answer `question`, and the section it is cited by."""
     return {"source": passage.source, "section": section_title(passage.source),
-            "answer": index.excerpt(passage.text, question, ANSWER_CHARS, sentences=sentences)}
+            "answer": index.answer(passage, question, ANSWER_CHARS, sentences=sentences)}
 
 
 def _answers(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -106,7 +107,7 @@ _QUESTION_SPLIT = re.compile(r"(?<=\?)\s+|\s+(?=¿)")
 
 
 async def _each_question(index: Any, question: str, passages: list[Any],
-                         products: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+                         products: frozenset[str] = frozenset(), lang: str | None = None) -> list[dict[str, Any]]:
     """Two or more questions ("¿Hacen envíos a Avellaneda? ¿Cuánto vale el domicilio?"), each answered from
     the section that answers it, when they are answered by different sections. Empty otherwise."""
     split = [q.strip() for q in _QUESTION_SPLIT.split(question)]
@@ -116,10 +117,10 @@ async def _each_question(index: Any, question: str, passages: list[Any],
         return []
     parts: list[dict[str, Any]] = []
     for sub in asked[:3]:
-        found = await index.search(sub, k=1, products=products)
+        found = await index.search(sub, k=1, products=products, lang=lang)
         if not found and parts:  # "¿llegan con envío a Lanús? ¿cuánto sale?": about what the one before was
-            document = parts[-1]["source"].split(" › ", 1)[0].rsplit(".", 1)[0].replace("-", " ")
-            found = await index.search(f"{document} {sub}", k=1, products=products)
+            document = document_language(parts[-1]["source"].split(" › ", 1)[0])[0].replace("-", " ")
+            found = await index.search(f"{document} {sub}", k=1, products=products, lang=lang)
         if found and all(p["source"] != found[0].source for p in parts):
             parts.append(_part(index, found[0], sub, 1))
     return parts
@@ -133,7 +134,7 @@ def section_title(source: str) -> str:
     """
     title = source.rsplit(" › ", 1)[-1].strip()
     if " › " not in source:
-        title = title.rsplit(".", 1)[0].replace("-", " ").replace("_", " ").strip().capitalize()
+        title = document_language(title)[0].replace("-", " ").replace("_", " ").strip().capitalize()
     return title
 
 
