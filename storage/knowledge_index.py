@@ -328,6 +328,13 @@ class _Corpus:
         return math.log(1 + (len(self.chunks) - 0.5) / 1.5) if self.chunks else 1.0
 
 
+def _floor_scale(groups: list[_Group]) -> float:
+    """The share of the relevance floor a message must clear: all of it up to CHATTY_WORDS question words, then
+    less with each word, down to CHATTY_FLOOR at CHATTY_WORDS + 3 (no step where one more word flips it)."""
+    words = sum(1 for g in groups if not g.bonus)
+    return 1.0 - (1.0 - CHATTY_FLOOR) * min(1.0, max(0, words - CHATTY_WORDS) / 3)
+
+
 def _chatty(groups: list[_Group]) -> bool:
     """A long message (CHATTY_WORDS + 3 question words or more): it covers less of itself with any passage."""
     return sum(1 for g in groups if not g.bonus) >= CHATTY_WORDS + 3
@@ -491,7 +498,10 @@ class KnowledgeIndex:
                     tf = chunk.terms.get(s, 0)
                     if tf:
                         best = max(best, w * corpus.idf(s) * tf * (_K1 + 1) / (tf + norm))
-                        anchored = anchored or s in chunk.head_terms
+                        # in its heading, or a word of the lexicon no other passage uses ("arrepentimiento"):
+                        # about this passage
+                        anchored = anchored or s in chunk.head_terms or (
+                            corpus.df.get(s) == 1 and bool(group.phrases) and not group.product and not group.bonus)
                         in_heading = in_heading or s in chunk.section_terms
                 if best:
                     bm25 += best
@@ -547,8 +557,8 @@ class KnowledgeIndex:
         groups = self._groups(question, lex, corpus, products)
         if not groups or not corpus.chunks:
             return []
-        # A long message covers less of itself with any one passage: its floor is lower (CHATTY_FLOOR of it).
-        scale = CHATTY_FLOOR if _chatty(groups) else 1.0
+        # A long message covers less of itself with any one passage: its floor is lower (`_floor_scale`).
+        scale = _floor_scale(groups)
         eligible = {
             cid: m
             for cid, m in self._lexical(groups, corpus).items()

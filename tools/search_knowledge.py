@@ -103,6 +103,8 @@ def _close_second(passages: list[Any]) -> Any | None:
 
 _ASKS = re.compile(r"(?i)(?:y\s+|and\s+)?(?:cu[aá]nt[oa]s?|qu[eé]|c[oó]mo|d[oó]nde|cu[aá]ndo|cu[aá]l|how|what|when|where|which|"
                    r"do you|can i|is there|hay|tienen|hacen)\b")
+_ELLIPTIC = re.compile(r"(?i)^¿?\s*(?:y\s+)?(?:por\s+|hasta\s+|de\s+|for\s+)?(?:cu[aá]nto|cu[aá]nta|cu[aá]ndo|"
+                       r"how long|how much|until when)(?:\s+(?:tiempo|dura|vale|es|is it|does it last))?\s*\??$")
 _QUESTION_SPLIT = re.compile(r"(?<=\?)\s+|\s+(?=¿)")
 
 
@@ -113,6 +115,8 @@ async def _each_question(index: Any, question: str, passages: list[Any],
     split = [q.strip() for q in _QUESTION_SPLIT.split(question)]
     asked = [q for i, q in enumerate(split) if len(q) > 6 and (
         "?" in q or (i == len(split) - 1 and i > 0 and _ASKS.match(q)))]  # "¿mandan a Lanús? cuánto sale"
+    if len(asked) == 2 and _ELLIPTIC.match(asked[1]) and passages:
+        return []  # "¿la llave tiene garantía? ¿Por cuánto tiempo?": one question, the message's own answer
     if len(asked) < 2:
         return []
     parts: list[dict[str, Any]] = []
