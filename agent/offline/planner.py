@@ -89,6 +89,12 @@ def _stems(text: str) -> set[str]:
     return {w[:4] for w in re.findall(r"[a-z]+", fold(text)) if len(w) >= 4}
 
 
+_PROSPECT = re.compile(
+    r"\b(?:just browsing|only browsing|just looking|looking around|might need|may need|at some point|some day|"
+    r"capaz (?:que )?(?:mas adelante |en algun momento )?necesit\w*|en algun momento|mas adelante necesit\w*|"
+    r"(?:por ahora|de momento|por el momento) (?:solo )?(?:estoy )?(?:viendo|mirando|averiguando|chusmeando|vitrineando)|"
+    r"solo (?:estoy )?(?:mirando|viendo|chusmeando)|todavia no se (?:bien )?(?:que|cuando|cuanto))\b"
+)
 _ORDER_TOTAL = re.compile(
     r"^\W*(?:(?:y|and|ok|ya|bueno|entonces|so|hola|che)\W+)*(?:cuanto|how much|what)\b.{0,25}\b(?:total|todo|en total|"
     r"altogether|in total|all together|te debo|le debo|les debo|do i owe|would it be|seria|sería|queda|quedaria|"
@@ -173,6 +179,7 @@ class Planner:
         self._remove_from_open_order()
         self._swap_in_open_order()
         self._total_of_open_order()
+        self._prospect()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -387,6 +394,18 @@ class Planner:
             return
         if u.intent in ("product_query", "fallback", "question", "knowledge") and _ORDER_TOTAL.search(fold(u.text)):
             u.intent = "order_total"
+
+    def _prospect(self) -> None:
+        """"capaz más adelante necesito cosas para pintar un depto", "just browsing, might need tools at some
+        point": someone who may buy later is a lead to keep (a cold one), not a search or a blank."""
+        u = self.u
+        if "qualify_lead" not in self.tools or self.turn.pending or not _PROSPECT.search(fold(u.text)):
+            return
+        if u.intent in ("greeting", "smalltalk", "thanks", "fallback", "product_query", "question") or (
+                u.intent == "purchase" and not u.quantity and not any(n for _, n in u.items)):
+            u.intent = "contact"
+            if not u.lead.get("need"):
+                u.lead = {**u.lead, "need": u.text.strip()[:200]}
 
     def _on_order_total(self) -> Step:
         pending = self.turn.pending or {}
