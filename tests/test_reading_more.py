@@ -78,3 +78,16 @@ async def test_a_cold_prospect_is_kept_as_a_lead_with_a_low_score(bot: Harness) 
     lead = (await bot.conversation("cold-1"))["lead"]
     assert lead is not None and lead["name"] == "Martín"
     assert lead["score"] <= 40 and not lead["qualified"]
+
+
+async def test_one_of_each_orders_every_product_asked_about(bot: Harness) -> None:
+    await bot.say("each-1", "hola, ¿tenés martillo carpintero? ¿y destornillador phillips también?")
+    await bot.say("each-1", "genial, dame uno de cada uno")
+    await bot.say("each-1", "sí")
+    assert sorted(await bot.sold("each-1")) == [("DEST-PH2", 1), ("MART-16", 1)]
+
+
+async def test_a_count_of_bags_after_a_price_question_is_the_order(bot: Harness) -> None:
+    await bot.say("bags-1", "how much is a 50kg bag of portland cement? I need 3 bags for a small patio")
+    await bot.say("bags-1", "yes")
+    assert await bot.sold("bags-1") == [("CEM-50", 3)]

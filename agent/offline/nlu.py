@@ -216,6 +216,11 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
             result.items = listed
     elif intent == "purchase":
         result.items = _items(text, prompts, lang)
+    elif intent == "product_query" and _ITEM_SPLIT.search(text):
+        # "do you have a claw hammer? and a 5 m tape measure too": each looked up, when each is named in full
+        listed = _items(text, prompts, lang)
+        if all(len(query.split()) >= 2 for query, _ in listed):
+            result.items = listed
     result.relative = bool(_RELATIVE.search(ev.norm))
     if ev.time:
         result.when = ev.time.text
@@ -369,7 +374,9 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
         named = [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()]
         if items and named and set(named) - _AGAIN <= set(items[-1][0].lower().split()):
             named = []  # "¿negro brillante tenés? dame 2 del negro entonces": the same product again
-        if not named and items and items[-1][1] is None:
+        if items and named and not _named_without_purpose(part, prompts, lang):
+            named = []  # "I need 10 bags for a small patio": a count of the product before, and what it is for
+        if not named and items and (items[-1][1] is None or (items[-1][1] == 1 and re.search(r"[^\W\d]{3,}", part))):
             # "¿tenés guantes de vaqueta? mandame 3 pares": the count of the product just named
             count = _count(part, lang)
             if count is not None:
@@ -415,6 +422,20 @@ _ONE_OPENS = re.compile(r"(?:(?:hola|buenas|buen dia|buenos dias|hi|hello|hey|ch
 _AGAIN = frozenset("entonces nomas nomás mejor porfa please then instead too also tambien también".split())
 _UNITS = frozenset("oz w watts mm cm m mts metros l lt lts litros kg kilos g gr v volts pulgadas pulg in inch inches "
                    "ones one los las de the el la".split())
+
+
+_WHAT_FOR = re.compile(r"\s(?:for|para|pa)\s+(?:a|an|the|my|our|un|una|el|la|los|las|mi|mis|nuestro|nuestra)\s.*$",
+                      re.IGNORECASE)
+
+
+def _named_without_purpose(part: str, prompts: PromptStore, lang: str) -> list[str]:
+    """The product words of a part once what it is for is cut off ("10 bags for a small patio" -> none)."""
+    cut = _WHAT_FOR.sub("", part)
+    if cut == part:
+        return ["?"]  # nothing cut: the part names what it names
+    read = understand(cut, prompts, lang)
+    return [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()
+            and w.rstrip("s") not in _COUNTED_IN]
 
 
 def part_size(part: str) -> str:

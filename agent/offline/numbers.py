@@ -80,6 +80,8 @@ def _norm(tokens: list[Token], index: int) -> str:
     return tokens[index].norm if 0 <= index < len(tokens) else ""
 
 
+_PAIRED = frozenset("guantes guante anteojos anteojo lentes gafas antiparras botas botines zapatos zapatillas "
+                    "auriculares protectores gloves glove glasses goggles boots shoes earmuffs pliers".split())
 _PIECES = frozenset("piece pieces pc pcs pieza piezas pzas pza step steps escalon escalones outlet outlets tomas "
                     "pack".split())
 
@@ -129,7 +131,10 @@ def find_quantities(tokens: list[Token], text: str = "", lang: str = "es") -> li
             out.append(Quantity(12, i, i + 1))
             i += 1
         elif word in {"un", "a"} and nxt in PAIR - {"pares"}:
-            out.append(Quantity(2, i, i + 2))
+            # "a pair of safety glasses", "un par de guantes": one of what comes in pairs; "un par de
+            # clavos" is a couple
+            paired = any(_norm(tokens, j) in _PAIRED for j in range(i + 2, i + 6))
+            out.append(Quantity(1 if paired else 2, i, i + 2))
             i += 2
         elif word in articles:
             if nxt in DOZEN:

@@ -95,6 +95,8 @@ _PROSPECT = re.compile(
     r"(?:por ahora|de momento|por el momento) (?:solo )?(?:estoy )?(?:viendo|mirando|averiguando|chusmeando|vitrineando)|"
     r"solo (?:estoy )?(?:mirando|viendo|chusmeando)|todavia no se (?:bien )?(?:que|cuando|cuanto))\b"
 )
+_EACH = re.compile(r"\b(?P<n>\d{1,3}|un|una|uno|dos|tres|cuatro|cinco|one|two|three|four|five|a)\s+(?:\w+\s+)?"
+                   r"(?:de cada (?:uno|una|cosa|producto)?|de cada|of each|each)\b")
 _ORDER_TOTAL = re.compile(
     r"^\W*(?:(?:y|and|ok|ya|bueno|entonces|so|hola|che)\W+)*(?:cuanto|how much|what)\b.{0,25}\b(?:total|todo|en total|"
     r"altogether|in total|all together|te debo|le debo|les debo|do i owe|would it be|seria|sería|queda|quedaria|"
@@ -180,6 +182,7 @@ class Planner:
         self._swap_in_open_order()
         self._total_of_open_order()
         self._prospect()
+        self._one_of_each(prompts, lang)
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -407,6 +410,21 @@ class Planner:
             if not u.lead.get("need"):
                 u.lead = {**u.lead, "need": u.text.strip()[:200]}
 
+    def _one_of_each(self, prompts: PromptStore, lang: str) -> None:
+        """"great, one of each", "dame dos de cada uno": the products named in the message before, each with
+        that count."""
+        u, turn = self.u, self.turn
+        each = _EACH.search(fold(u.text))
+        if not each or not turn.previous_human or turn.pending:
+            return
+        before = understand(turn.previous_human, prompts, lang)
+        if len(before.items) < 2:
+            return
+        count = word_number(each.group("n")) if not each.group("n").isdigit() else int(each.group("n"))
+        u.intent, u.quantity = "purchase", count or 1
+        u.items = [(query, count or 1) for query, _ in before.items]
+        u.query = " ".join(query for query, _ in u.items)
+
     def _on_order_total(self) -> Step:
         pending = self.turn.pending or {}
         return Step(self.say.say("order_total", total=self.say.money(pending.get("total"), pending.get("currency"))))
@@ -585,6 +603,8 @@ class Planner:
         return str(items[0]["sku"]) if items and isinstance(items[0], dict) and items[0].get("sku") else None
 
     def _on_product_query(self) -> Step:
+        if len(self.u.items) > 1 and "search_products" in self.tools:  # "¿tenés martillo de uña? ¿y cinta de 5 m?"
+            return Step(calls=[call("search_products", query=query, limit=5) for query, _ in self.u.items])
         query = self.u.query
         if not query:
             item = self._focus_item()
