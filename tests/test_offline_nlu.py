@@ -64,7 +64,9 @@ def test_detect_language_keeps_default_when_unsure(text: str) -> None:
         ("tornillos de 6mm", "es", []),
         ("pintura de 20 litros", "es", []),
         ("a las 10:30", "es", []),
-        ("un par de guantes", "es", [2]),
+        ("un par de guantes", "es", [1]),  # gloves are sold by the pair: one pair
+        ("a pair of safety glasses", "en", [1]),
+        ("un par de clavos", "es", [2]),  # a couple
         ("veinte bolsas", "es", [20]),
         ("give me a dozen screws", "en", [12]),
         ("half a dozen brushes", "en", [6]),
