@@ -22,7 +22,7 @@ _COMPANY_RUN = re.compile(
     rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|S\.?A\.?|SRL|S\.R\.L\.|(?:&|y|del|de la|de las|de los|de)(?=\s+[{_UPPER}])))*)"
 )
 _NAME_INTRO = re.compile(
-    r"\b(?:me llamo|mi nombre es|my name is|soy|i'm|i am|this is|it's|habla|les habla|te habla|le escribe|"
+    r"\b(?:me llamo|mi nombre es|my name is|soy|i'm|i am|this is|it's|name's|habla|les habla|te habla|le escribe|"
     r"les escribe|te escribe|name is|nombre:|name:|"
     r"mis datos(?: son)?:?|mis datos)\s+",
     re.IGNORECASE,

@@ -311,7 +311,7 @@ CUES: dict[str, list[Cue]] = {
             2.5,
         ),
         (
-            r"\b(me llevo|llevo(?! (?:(?:\d+|un|una|unos|unas|dos|tres|cuatro|cinco|varios|varias|mas de|casi) )?(?:\w+ )?(?:dias|dia|semanas|semana|horas|hora|meses|mes|rato|tiempo|anos|esperando)\b)|voy a llevar|me lo llevo|lo llevo|los llevo|las llevo|la llevo|te compro|compro|"
+            r"\b(estoy por (?:llevar|comprar|pedir)|pienso (?:llevar|comprar)|me pondrias|me pondriais|me pondria|me pondrian|confirm(?:o|a|ame) (?=\d|un |una |uno )|me llevo|llevo(?! (?:(?:\d+|un|una|unos|unas|dos|tres|cuatro|cinco|varios|varias|mas de|casi) )?(?:\w+ )?(?:dias|dia|semanas|semana|horas|hora|meses|mes|rato|tiempo|anos|esperando)\b)|voy a llevar|me lo llevo|lo llevo|los llevo|las llevo|la llevo|te compro|compro|"
             r"comprar|comprarte|comprarles|encargar|encargo|te encargo|reservame|reservar|apartame|apartar|"
             r"anotame|agregame|agrega|agregale|sumame|suma|sumale|ocupo|ocupamos|hacer un pedido|hago un pedido|i'll take|i will take|i'll buy|buy|let me (get|have)|"
             r"put me down for|i'll get|i'll grab|send (\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen)|"

@@ -267,6 +267,9 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
         # a meeting asked for at a day and hour, with a name or a reason beside it ("soy Sofi, quiero una reunión
         # el viernes 9:30 para cotizar un pedido"): the meeting is the request; the lead is kept beside it
         scores["meeting"] = max(scores["meeting"], max(scores["quote"], scores["contact"], scores["purchase"]) + 0.5)
+    if scores["complaint"] >= 4.0 and scores["knowledge"] >= scores["complaint"]:
+        # "me habéis cobrado dos veces… ¿cómo me devolvéis el dinero?": the complaint, with the policy beside it
+        scores["complaint"] = scores["knowledge"] + 0.5
     if scores["human"] >= 4.5 and not ev.time:
         # asking for a person outranks whatever else the message is about; with a day or an hour it is a visit
         scores["human"] = max(scores["human"], max(scores.values()) + 0.5)
