@@ -118,12 +118,18 @@ def side_question(text: str, prompts: PromptStore, lang: str) -> str:
     clauses = _clauses(text)
     if len(clauses) < 2:
         return ""
-    for clause in clauses:
+    for n, clause in enumerate(clauses):
         reading = understand(clause, prompts, lang)
         if reading.intent in ("knowledge", "question") and (
                 reading.about_business or reading.intent == "knowledge" or USAGE.search(fold(clause))):
-            return clause  # a policy, or how a product is used ("¿se puede diluir con agua?")
+            # a policy, or how a product is used ("¿se puede diluir con agua?"); a short question right after
+            # it is about the same ("¿me la mandan a San Isidro? ¿cuánto sale el envío?")
+            follow = [c for c in clauses[n + 1:n + 2] if _FOLLOW_UP.match(fold(c))]
+            return "? ".join([clause, *follow]) + ("?" if follow else "")
     return ""
+
+
+_FOLLOW_UP = re.compile(r"^(?:y\s+|and\s+)?(?:cuanto|cuanta|cuando|como|donde|que|how|what|when|where|is it|es)\b")
 
 
 # A business buying, not a household: volume, recurrence, a supplier, a quote, an account.
