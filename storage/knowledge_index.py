@@ -328,16 +328,20 @@ class _Corpus:
         return math.log(1 + (len(self.chunks) - 0.5) / 1.5) if self.chunks else 1.0
 
 
+def _asked(groups: list[_Group]) -> int:
+    """How many words the question asks with (bonus groups only rank, they ask nothing)."""
+    return sum(1 for g in groups if not g.bonus)
+
+
 def _floor_scale(groups: list[_Group]) -> float:
     """The share of the relevance floor a message must clear: all of it up to CHATTY_WORDS question words, then
     less with each word, down to CHATTY_FLOOR at CHATTY_WORDS + 3 (no step where one more word flips it)."""
-    words = sum(1 for g in groups if not g.bonus)
-    return 1.0 - (1.0 - CHATTY_FLOOR) * min(1.0, max(0, words - CHATTY_WORDS) / 3)
+    return 1.0 - (1.0 - CHATTY_FLOOR) * min(1.0, max(0, _asked(groups) - CHATTY_WORDS) / 3)
 
 
 def _chatty(groups: list[_Group]) -> bool:
     """A long message (CHATTY_WORDS + 3 question words or more): it covers less of itself with any passage."""
-    return sum(1 for g in groups if not g.bonus) >= CHATTY_WORDS + 3
+    return _asked(groups) >= CHATTY_WORDS + 3
 
 
 class KnowledgeIndex:
@@ -360,7 +364,7 @@ class KnowledgeIndex:
         self._mtimes: dict[str, int] = {}
         self._checked = 0.0
         self._lexicon = _NO_LEXICON
-        self._views: dict[str | None, _Corpus] = {}  # the documents a customer of each language is answered from
+        self._originals: _Corpus | None = None  # the passages searched: translations left out (see `_searched`)
         self._lock = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------
@@ -420,7 +424,7 @@ class KnowledgeIndex:
                 ],
             )
         self._corpus = _Corpus.build([c for name in sorted(chunks) for c in chunks[name]])
-        self._views = {}
+        self._originals = None
         self._mtimes = mtimes
         self._checked = time.monotonic()
         return {
@@ -519,25 +523,21 @@ class KnowledgeIndex:
         res = collection.query(query_texts=[text], n_results=n, include=["distances"])
         return {i: max(0.0, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)}
 
-    def _view(self, lang: str | None) -> _Corpus:
-        """The passages searched for a customer writing in `lang` (None: the originals): of each document, its
-        translation into `lang` when the owner wrote one ("envios.en.md" beside "envios.md"), else itself."""
+    def _searched(self) -> _Corpus:
+        """The passages a question is searched in: the originals, a translation ("envios.en.md" beside
+        "envios.md") only when its original is gone; a passage found is given in the customer's language later."""
+        if self._originals is not None:
+            return self._originals
         corpus = self._corpus
-        view = self._views.get(lang)
-        if view is not None:
-            return view
+        files = {c.file for c in corpus.chunks}
         variants: dict[str, dict[str | None, str]] = {}
-        for name in {c.file for c in corpus.chunks}:
+        for name in files:
             base, language = document_language(name)
             variants.setdefault(base, {})[language] = name
-        visible = set()
-        for by_lang in variants.values():
-            chosen = by_lang.get(lang) if lang else None
-            visible.add(chosen or by_lang.get(None) or by_lang[min(by_lang, key=lambda x: x or "")])
-        view = corpus if len(visible) == len({c.file for c in corpus.chunks}) else _Corpus.build(
-            [c for c in corpus.chunks if c.file in visible])
-        self._views[lang] = view
-        return view
+        searched = {by_lang.get(None) or by_lang[min(by_lang, key=lambda x: x or "")] for by_lang in variants.values()}
+        self._originals = corpus if len(searched) == len(files) else _Corpus.build(
+            [c for c in corpus.chunks if c.file in searched])
+        return self._originals
 
     async def search(self, question: str, k: int = 3, products: frozenset[str] = frozenset(),
                      lang: str | None = None) -> list[Passage]:
@@ -552,7 +552,7 @@ class KnowledgeIndex:
             await self.sync()
         else:
             await self.refresh()
-        corpus = self._view(None)
+        corpus = self._searched()
         lex = self._lexicon = await asyncio.to_thread(_load_lexicon, self.lexicon_path)
         groups = self._groups(question, lex, corpus, products)
         if not groups or not corpus.chunks:

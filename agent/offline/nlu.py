@@ -377,7 +377,7 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
         named = [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()]
         if items and named and set(named) - _AGAIN <= set(items[-1][0].lower().split()):
             named = []  # "¿negro brillante tenés? dame 2 del negro entonces": the same product again
-        if items and named and not _named_without_purpose(part, prompts, lang):
+        if items and named and _only_what_it_is_for(part, prompts, lang):
             named = []  # "I need 10 bags for a small patio": a count of the product before, and what it is for
         if not named and items and (items[-1][1] is None or (items[-1][1] == 1 and re.search(r"[^\W\d]{3,}", part))):
             # "¿tenés guantes de vaqueta? mandame 3 pares": the count of the product just named
@@ -431,14 +431,14 @@ _WHAT_FOR = re.compile(r"\s(?:for|para|pa)\s+(?:a|an|the|my|our|un|una|el|la|los
                       re.IGNORECASE)
 
 
-def _named_without_purpose(part: str, prompts: PromptStore, lang: str) -> list[str]:
-    """The product words of a part once what it is for is cut off ("10 bags for a small patio" -> none)."""
+def _only_what_it_is_for(part: str, prompts: PromptStore, lang: str) -> bool:
+    """True when a part names no product once what it is for is cut off ("10 bags for a small patio")."""
     cut = _WHAT_FOR.sub("", part)
     if cut == part:
-        return ["?"]  # nothing cut: the part names what it names
+        return False
     read = understand(cut, prompts, lang)
-    return [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()
-            and w.rstrip("s") not in _COUNTED_IN]
+    return not [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()
+                and w.rstrip("s") not in _COUNTED_IN]
 
 
 def part_size(part: str) -> str:

@@ -35,6 +35,11 @@ _COUNTED = re.compile(r"\b(?:\d+|un|una|uno|dos|tres|cuatro|cinco|seis|one|a|an|
 _EDIT_CLAUSES = re.compile(r"[,;.!?]+|\s(?:pero|but)\s")
 
 
+def _take_out(skus: list[str]) -> Step:
+    """The open order's lines of `skus`, taken out (a quantity of 0 removes a line)."""
+    return Step(calls=[call("register_sale", sku=sku, quantity=0) for sku in skus])
+
+
 def _named_line(said: set[str], names: list[set[str]]) -> set[int]:
     """The one line whose name shares the most words with `said`, when one clearly does."""
     shared = sorted(((len(said & name), i) for i, name in enumerate(names)), reverse=True)
@@ -99,7 +104,7 @@ _EACH = re.compile(r"\b(?P<n>\d{1,3}|un|una|uno|dos|tres|cuatro|cinco|one|two|th
                    r"(?:de cada (?:uno|una|cosa|producto)?|de cada|of each|each)\b")
 _ORDER_TOTAL = re.compile(
     r"^\W*(?:(?:y|and|ok|ya|bueno|entonces|so|hola|che)\W+)*(?:cuanto|how much|what)\b.{0,25}\b(?:total|todo|en total|"
-    r"altogether|in total|all together|te debo|le debo|les debo|do i owe|would it be|seria|sería|queda|quedaria|"
+    r"altogether|in total|all together|te debo|le debo|les debo|do i owe|would it be|seria|queda|quedaria|"
     r"me sale|me saldria|is it|comes to)\b[^,;]{0,25}$|^(?:(?:y|and|ok|ya|entonces|so)\W+)*(?:el |the )?total\W*$"
 )
 _CLAUSES = re.compile(r"[?¿!¡;.\n]+|,\s*|\s+(?:y|and|e)\s+(?=(?:\w+\s+){0,2}\w*\s*\??)")
@@ -426,7 +431,7 @@ class Planner:
         before = understand(turn.previous_human, prompts, lang)
         if len(before.items) < 2:
             return
-        count = word_number(each.group("n")) if not each.group("n").isdigit() else int(each.group("n"))
+        count = word_number(each.group("n"))
         u.intent, u.quantity = "purchase", count or 1
         u.items = [(query, count or 1) for query, _ in before.items]
         u.query = " ".join(query for query, _ in u.items)
@@ -446,7 +451,7 @@ class Planner:
             return Step(self.say.say("unavailable"))
         if self._remove_queries and "search_products" in self.tools:  # looked up first, then taken out
             return Step(calls=[call("search_products", query=q, limit=5) for q in self._remove_queries])
-        return Step(calls=[call("register_sale", sku=sku, quantity=0) for sku in self._removed_skus])
+        return _take_out(self._removed_skus)
 
     def _remove_found(self) -> Step | None:
         """After "remove the utility knife" was looked up: the order's lines the search found come out."""
@@ -459,9 +464,7 @@ class Planner:
             first = next((sku for sku in found[:2] if sku in ordered), None)  # what the words name, not a neighbour
             if result.name == "search_products" and first and first not in skus:
                 skus.append(first)
-        if not skus:
-            return None
-        return Step(calls=[call("register_sale", sku=sku, quantity=0) for sku in skus])
+        return _take_out(skus) if skus else None
 
     def _accept_offer(self) -> None:
         """A yes to our "shall I pass you to a person?" (after a question we could not answer) hands over."""
