@@ -69,6 +69,9 @@ _LOGISTICS = _vocabulary(
 )
 _ABBREVIATED = re.compile(r"\b(av|avda|dr|dra|sr|sra|srta|nro|depto|dto|gral|ing|lic|arq|st|apt)\.", re.IGNORECASE)
 _YES_STEMS = ("confirm", "apart", "reserv", "agend")
+# "regálemela", "mándamelos", "apúntamelo", "sepáramela": give/send/note it for me, said of what is proposed.
+_YES_CLITIC = re.compile(r"^(?:regal|mand|pas|tra|d|envi|empac|cobr|anot|apunt|separ|guard|agreg|sum|factur)"
+                         r"[ae]?(?:me|nos)(?:lo|la|los|las)$")
 _NOT_YES_WORDS = frozenset({"confirmar", "confirmacion", "apartado", "reserva", "reservas", "agenda", "agendar",
                             "confirmation", "reservation"})
 _ADDRESS = _vocabulary("av avenida calle direccion domicilio piso depto departamento barrio altura esquina nombre "
@@ -270,7 +273,7 @@ def _classify(text: str, prompts: PromptStore, pending: dict[str, Any] | None) -
     kinds: list[str] = []  # "yes" | "no" | "filler" | the unmatched word itself
     i = 0
     while i < len(words):
-        if words[i].startswith(_YES_STEMS) and words[i] not in _NOT_YES_WORDS:
+        if (words[i].startswith(_YES_STEMS) and words[i] not in _NOT_YES_WORDS) or _YES_CLITIC.match(words[i]):
             kinds.append("yes")  # "confírmemelo", "apártamela", "resérvemelos": any person, any pronoun
             i += 1
             continue

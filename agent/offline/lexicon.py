@@ -313,6 +313,7 @@ CUES: dict[str, list[Cue]] = {
         (
             r"\b(estoy por (?:llevar|comprar|pedir)|pienso (?:llevar|comprar)|me pondrias|me pondriais|me pondria|me pondrian|confirm(?:o|a|ame) (?=\d|un |una |uno )|me llevo|llevo(?! (?:(?:\d+|un|una|unos|unas|dos|tres|cuatro|cinco|varios|varias|mas de|casi) )?(?:\w+ )?(?:dias|dia|semanas|semana|horas|hora|meses|mes|rato|tiempo|anos|esperando)\b)|voy a llevar|me lo llevo|lo llevo|los llevo|las llevo|la llevo|te compro|compro|"
             r"comprar|comprarte|comprarles|encargar|encargo|te encargo|reservame|reservar|apartame|apartar|"
+            r"separame|separeme|separamel[oa]s?|separemel[oa]s?|me (?:lo|la|los|las) separ(?:a|as|an|e|en)|"
             r"anotame|agregame|agrega|agregale|sumame|suma|sumale|ocupo|ocupamos|hacer un pedido|hago un pedido|i'll take|i will take|i'll buy|buy|let me (get|have)|"
             r"put me down for|i'll get|i'll grab|send (\d+|one|two|three|four|five|six|seven|eight|nine|ten|a dozen)|"
             r"purchase|to order|can i order|i'm buying|i am buying|we're buying|we are buying|estoy comprando|estamos comprando|me quedo con|voy con|me voy con|i'll go with|ill go with|go with the|"
@@ -463,6 +464,7 @@ STOPWORDS = frozenset(
     buscando ando estoy necesito necesitaria necesitamos quiero quisiera queria queremos comprar compro
     comprarte comprarles llevo llevar lleva voy mandame mandeme mandanos enviame envieme dame deme danos
     pasame pasas pasa das da traeme vendeme vendas encargar encargo reservame reservar apartame apartar
+    separa separame separeme
     regalame regaleme regala regalas colabora colaboras compra compras
     anotame agregame sumame hacer hago pedido pedir pido mostrame mostras mostrar ver info informacion
     recomendame recomendas recomiendan recomienda recomendar elegir marca marcas modelo modelos opciones
@@ -480,6 +482,7 @@ STOPWORDS = frozenset(
     ese esa esos esas eso este esta estos estas aquel aquella ahi them that those it
     primero primera primer segundo segunda tercero tercera tercer ultimo ultima first second third last
     hmm mmm ehh eh ah uh jaja jeje lol ok oki
+    entonces uy ni modo chale orale simon pues mismo misma mismos mismas otro otra otros otras
     """.split()
 )
 

@@ -33,7 +33,7 @@ from agent.offline.lexicon import (
     VOCABULARY,
 )
 from agent.offline.numbers import PACKAGES, Quantity, find_quantities, word_number
-from agent.offline.text import Token, close_to, collapse, tokenize
+from agent.offline.text import Token, close_to, collapse, fold, tokenize
 from agent.offline.when import DAY_WORDS, TimePhrase, find_time, spell_hours
 from prompts import PromptStore
 
@@ -358,6 +358,9 @@ def _count(text: str, lang: str) -> int | None:
     return counted[0].value if counted else None
 
 
+_DESCRIBES = re.compile(r"^\W*(?:(?:el|la|los|las|uno|una|unos|unas) que|the ones? (?:with|that|which))\b")
+
+
 def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | None]]:
     """The products of a message that orders several ("2 candados y 3 metros de cadena"): (words, count).
 
@@ -377,6 +380,10 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
         named = [w for w in read.query.lower().split() if w not in _COUNTED_IN and not w.isdigit()]
         if items and named and set(named) - _AGAIN <= set(items[-1][0].lower().split()):
             named = []  # "¿negro brillante tenés? dame 2 del negro entonces": the same product again
+        if items and named and _DESCRIBES.match(fold(part)):
+            # "el buscapolo, el que tiene la lucecita": what the product before looks like
+            items[-1] = (f"{items[-1][0]} {read.query}", items[-1][1])
+            continue
         if items and named and _only_what_it_is_for(part, prompts, lang):
             named = []  # "I need 10 bags for a small patio": a count of the product before, and what it is for
         if not named and items and (items[-1][1] is None or (items[-1][1] == 1 and re.search(r"[^\W\d]{3,}", part))):

@@ -186,6 +186,7 @@ class Planner:
         self._by_price()
         self._answer_to_asked()
         self._follow_up(prompts, lang)
+        self._bare_order(prompts, lang)
         self._accept_offer()
         self._contact_and_order()
         self._add_to_open_order()
@@ -194,6 +195,7 @@ class Planner:
         self._total_of_open_order()
         self._prospect()
         self._one_of_each(prompts, lang)
+        self._ordered_again()
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -211,6 +213,23 @@ class Planner:
             u.quantity = u.quantity or before.quantity
         elif u.intent == "fallback" and turn.focus and len(turn.focus) > abs(u.ordinal or 0):
             u.intent = "purchase"  # "bueno, el segundo nomás": one of the products just listed, whatever was asked
+
+    def _bare_order(self, prompts: PromptStore, lang: str) -> None:
+        """"ya, entonces la amoladora y 5 discos de corte", "ni modo, el negro brillante, las mismas 2": once
+        products are on the table, products named with a count or among those shown are the order, verb or not."""
+        u, turn = self.u, self.turn
+        if u.intent not in ("fallback", "product_query") or u.scores.get(u.intent, 0) >= 2 or "?" in u.text:
+            return
+        if not u.query or not (turn.focus or order_lines(turn.pending)):
+            return
+        if order_lines(turn.pending) and (_SWAP.search(fold(u.text)) or _REMOVE.search(fold(u.text))):
+            return  # "ah no perdón, el phillips, me confundí": an edit of the order (`_swap_in_open_order`)
+        reading = understand(f"{'quiero' if lang == 'es' else 'i want'} {u.text}", prompts, lang)
+        if reading.intent != "purchase" or not reading.query:
+            return
+        shown = set().union(*(_stems(str(item.get("name") or "")) for item in turn.focus or [{}]))
+        if reading.quantity or len(reading.items) >= 2 or _stems(reading.query) & shown:
+            u.intent, u.query, u.quantity, u.items = "purchase", reading.query, reading.quantity, reading.items
 
     def _arranging_meeting(self) -> bool:
         """The bot's last question was about the meeting's day and time (times offered, or asked for)."""
@@ -395,7 +414,7 @@ class Planner:
         overlap = [len(said & _words(str(line.get("name") or ""))) for line in lines]
         line = lines[max(range(len(lines)), key=lambda i: (overlap[i], i))]
         u.intent = "swap"
-        u.swap = (str(line.get("sku")), int(line.get("quantity") or 1))
+        u.swap = (str(line.get("sku")), u.quantity or int(line.get("quantity") or 1))  # "no, el otro. dame 2"
         u.query = " ".join(w for w in u.query.split() if not _SWAP_WORDS.match(fold(w)))
         if u.query and _ATTRIBUTE.search(norm):  # "el de goma": a variant of the same product
             head = str(line.get("name") or "").split()[:1]
@@ -435,6 +454,30 @@ class Planner:
         u.intent, u.quantity = "purchase", count or 1
         u.items = [(query, count or 1) for query, _ in before.items]
         u.query = " ".join(query for query, _ in u.items)
+
+    def _ordered_again(self) -> None:
+        """"ya, mándame la amoladora y los 5 discos": a product the open order already holds, named again
+        among new ones, is that line (with a new count if one is said), not one more search."""
+        u = self.u
+        lines = order_lines(self.turn.pending)
+        if u.intent != "purchase" or len(u.items) < 2 or not lines:
+            return
+        names = [_stems(str(line.get("name") or "")) for line in lines]
+        new: list[tuple[str, int | None]] = []
+        for query, count in u.items:
+            said = _stems(query)
+            held = [i for i, name in enumerate(names) if said and said <= name]
+            if len(held) != 1:
+                new.append((query, count))
+                continue
+            line = lines[held[0]]
+            if count and count != line.get("quantity") and self._changed_line is None:
+                self._changed_line = (str(line.get("sku")), count)
+        if not new or len(new) == len(u.items):
+            return
+        u.items = new if len(new) > 1 else []
+        u.query = " ".join(query for query, _ in new)
+        u.quantity = new[0][1] if len(new) == 1 else u.quantity
 
     def _on_order_total(self) -> Step:
         pending = self.turn.pending or {}

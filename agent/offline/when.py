@@ -30,7 +30,9 @@ _COUNTED = PACKAGES | frozenset("tubos juegos piezas cosas productos martillos i
 _GLUE_LEFT = frozenset(
     {"el", "la", "las", "los", "este", "esta", "proximo", "proxima", "on", "this", "next", "a", "at"}
 )
-_TAIL = ("que viene", "proximo", "proxima", "y media", "y cuarto", "o'clock")
+_REFUSED = frozenset({"no", "not", "cant", "cannot"})
+_TAIL = ("que viene", "proximo", "proxima", "y media", "y cuarto", "o'clock",
+         "de la mañana", "de la manana", "de la tarde", "de la noche")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +101,15 @@ def spell_hours(text: str) -> str:
 _PREFERRED = re.compile(r"\b(?:mejor|better|prefiero|prefer|instead|rather|m[aá]s bien|mejor dicho)\b")
 
 
+def _day_part(tokens: list[Token], i: int) -> bool:
+    """"de la mañana", "a la tarde": a part of the day, not a day ("mañana" alone is tomorrow)."""
+    return tokens[i].norm in ("manana", "tarde", "noche") and i > 0 and tokens[i - 1].norm == "la"
+
+
 def _last_clock_cluster(tokens: list[Token], text: str, hits: list[int],
                         marks: list[tuple[int, bool, bool]]) -> TimePhrase | None:
     """When two separate phrases name a clock time, the last one (with an earlier day, if it names none)."""
+    marks = [(i, day and not _day_part(tokens, i), clock) for i, day, clock in marks]
     clusters: list[list[int]] = [[hits[0]]]
     for i in hits[1:]:
         between = text[tokens[clusters[-1][-1]].end : tokens[i].start]
@@ -141,6 +149,11 @@ def find_time(tokens: list[Token], text: str) -> TimePhrase | None:
     """The span of date and time words in `text` (glue words between them kept), if any."""
     marks = [(i, _is_date(tokens, i, text), _is_clock(tokens, i, text)) for i in range(len(tokens))]
     hits = [i for i, day, clock in marks if day or clock]
+    refused = [i for i in hits if i + 1 < len(tokens) and tokens[i + 1].norm in _REFUSED
+               and not marks[i][2]]  # "mejor el lunes a las 12, mañana no alcanzo": not tomorrow
+    if refused and len(refused) < len(hits):
+        hits = [i for i in hits if i not in refused]
+        marks = [(i, day and i not in refused, clock) for i, day, clock in marks]
     if not hits:
         return None
     later = _last_clock_cluster(tokens, text, hits, marks)
