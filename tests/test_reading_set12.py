@@ -3,13 +3,24 @@
 Each test is one behaviour the fresh set found missing: a regional "set it aside for me" and a yes said
 with a pronoun ("simón, confírmalo", "regálemela"), products named without a verb once products are on
 the table, a line named again among new ones, a swap that says its own count, an hour "de la mañana"
-that is not tomorrow, and a day the customer refuses beside the one they choose.
+that is not tomorrow, and a day the customer refuses beside the one they choose; budget, timeline, need,
+name and company said in the ways the set's leads said them; a town's shipping cost asked beside another
+question; bus lines asked in English; a wrong delivery that happened twice; a payment question that is
+support, not a sale.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import Harness
 from tests.test_dialogue_state import appointment_start
+
+
+async def insights(bot: Harness, chat_id: str) -> dict[str, Any]:
+    resp = await bot.client.post(f"/admin/conversations/web/{chat_id}/insights", headers=bot.admin)
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
 
 
 async def test_set_it_aside_accepts_the_product_shown_and_a_mexican_yes_commits(bot: Harness) -> None:
@@ -64,3 +75,48 @@ async def test_a_day_refused_beside_the_one_chosen_is_not_booked(bot: Harness) -
     await bot.say("refuse-1", "Vale, perfecto, apúntamelo")
     start = await appointment_start(bot, "refuse-1")
     assert (start.weekday(), start.hour) == (0, 12)
+
+
+async def test_lead_fields_said_in_plain_words_are_captured_and_scored(bot: Harness) -> None:
+    await bot.say("lead-12a", "Buenos días, le saluda Rosa Quispe, de Inversiones Quispe EIRL. "
+                              "Mi correo es rosa.quispe@iqeirl.pe")
+    await bot.say("lead-12a", "traemos como 1.5 millones de presupuesto y lo ocupamos ahorita, esta misma semana")
+    lead = (await bot.conversation("lead-12a"))["lead"]
+    assert lead["name"] == "Rosa Quispe" and "Inversiones Quispe" in lead["company"]
+    assert lead["budget"] == "1.5 millones" and lead["timeline"] == "esta misma semana"
+    await bot.say("lead-12b", "hola! soy Valeria Paz, del estudio de arquitectura Arq Sur. El presupuesto para "
+                              "esa partida ronda los 4 millones, lo decido yo. valeria@arqsur.com.ar")
+    lead = (await bot.conversation("lead-12b"))["lead"]
+    assert "Arq Sur" in lead["company"] and lead["budget"] == "4 millones" and lead["qualified"]
+
+
+async def test_a_quote_for_three_roofs_is_not_a_budget(bot: Harness) -> None:
+    await bot.say("lead-12c", "Buen día, soy Silvia Ocampo. Necesito presupuesto de membrana para 3 techos. "
+                              "Llamame al 11 4789-5566")
+    lead = (await bot.conversation("lead-12c"))["lead"]
+    assert lead["budget"] is None and not lead["qualified"]
+
+
+async def test_a_towns_shipping_cost_is_answered_beside_another_question(bot: Harness) -> None:
+    [reply] = await bot.say("ship-12", "hola, cuanto sale el envio a lanus? y tarda mucho?")
+    text = reply["text"]
+    assert "$9.500" in text and "Lanús" in text and "día hábil siguiente" in text, text
+
+
+async def test_bus_lines_asked_in_english_are_answered_from_the_location_document(bot: Harness) -> None:
+    [reply] = await bot.say("bus-12", "hey, which bus lines stop near the store?")
+    assert "34" in reply["text"] and "110" in reply["text"] and "How to get here" in reply["text"]
+
+
+async def test_a_wrong_delivery_for_the_second_time_is_a_complaint_handed_over(bot: Harness) -> None:
+    await bot.say("cal-12", "oigan pedí 4 bolsas de cemento y me llegaron 4 de cal, qué onda??")
+    assert (await bot.conversation("cal-12"))["status"] == "human"
+    found = await insights(bot, "cal-12")
+    assert found["category"] == "complaint" and found["sentiment"] == "negative"
+
+
+async def test_a_payment_question_is_support_not_a_sale(bot: Harness) -> None:
+    await bot.say("pay-12", "se puede pagar a meses sin intereses con tarjeta? desde cuanto de compra?")
+    assert (await insights(bot, "pay-12"))["category"] == "support"
+    await bot.say("pay-12en", "do you guys give any discount if i pay cash?")
+    assert (await insights(bot, "pay-12en"))["category"] == "support"

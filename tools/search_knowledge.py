@@ -120,13 +120,20 @@ async def _each_question(index: Any, question: str, passages: list[Any],
     if len(asked) < 2:
         return []
     parts: list[dict[str, Any]] = []
+    seconds: list[tuple[str, Any]] = []
     for sub in asked[:3]:
-        found = await index.search(sub, k=1, products=products, lang=lang)
+        found = await index.search(sub, k=3, products=products, lang=lang)
         if not found and parts:  # "¿llegan con envío a Lanús? ¿cuánto sale?": about what the one before was
             document = document_language(parts[-1]["source"].split(" › ", 1)[0])[0].replace("-", " ")
-            found = await index.search(f"{document} {sub}", k=1, products=products, lang=lang)
+            found = await index.search(f"{document} {sub}", k=3, products=products, lang=lang)
         if found and all(p["source"] != found[0].source for p in parts):
             parts.append(_part(index, found[0], sub, 1))
+        seconds.append((sub, _close_second(found)))
+    answered_each = len(parts) >= 2 and len(parts) == len(seconds)  # every question by a section of its own
+    for sub, second in seconds if answered_each else []:
+        # "¿cuánto sale el envío a Lanús? ¿tarda mucho?": the zones, and the costs beside them
+        if second is not None and all(p["source"] != second.source for p in parts):
+            parts.append(_part(index, second, sub, 1))
     return parts
 
 

@@ -23,7 +23,7 @@ _COMPANY_RUN = re.compile(
 )
 _NAME_INTRO = re.compile(
     r"\b(?:me llamo|mi nombre es|my name is|soy|i'm|i am|this is|it's|name's|habla|les habla|te habla|le escribe|"
-    r"les escribe|te escribe|name is|nombre:|name:|"
+    r"les escribe|te escribe|le saluda|les saluda|te saluda|los saluda|name is|nombre:|name:|"
     r"mis datos(?: son)?:?|mis datos)\s+",
     re.IGNORECASE,
 )
@@ -60,9 +60,13 @@ _AUTHORITY = re.compile(
     re.IGNORECASE,
 )
 _BUDGET = re.compile(
-    r"\b(?:presupuesto|budget)(?:\s+\w+){0,3}?\s*(?:de|es|of|is|:|máximo|maximo|aproximado)?\s*"
+    r"\b(?:presupuesto|presu|budget)(?:(?:\s+\w+){0,3}?|(?:\s+\w+){0,5}?\s+(?:ronda|rondan|anda|andan|llega|alcanza|"
+    r"es de)(?:\s+(?:los|las|en|por|a))?)\s*(?:de|es|of|is|:|máximo|maximo|aproximado)?\s*"
     r"(?:unos|de unos|hasta|around|about|aprox\.?|arriba de|más de|over)?\s*(?:ars|usd|cop|mxn)?\s*"
-    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|palos|k|m|pesos|usd|dólares|dolares|million|thousand)?)",
+    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|million|mil|palos|k|m|pesos|usd|dólares|dolares|thousand)?\b)"
+    # the figure first: "traemos como 1.5 millones de presupuesto"
+    r"|(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|million|mil|palos|lucas|k|m|thousand)?)\s+(?:de|of|in|as)\s+"
+    r"(?:presupuesto|presu|budget)\b",
     re.IGNORECASE,
 )
 # A budget stated without a figure: "tenemos el presupuesto aprobado", "the budget is approved".
@@ -77,17 +81,19 @@ _BUDGET_APPROVED = re.compile(
 # "around ARS 1.2M a month".
 _AMOUNT = re.compile(
     r"(?:contamos con|tenemos(?: hasta| aprobados?| asignados?)?|tengo(?: hasta)?|gastamos|gasto|unos|unas|hasta|"
+    r"traemos|traigo|manejamos|disponemos de|ronda(?:n)?(?: los| las)?|anda(?:mos)? (?:por|en)(?: los| las)?|"
     r"around|about|maybe|roughly|approximately|alrededor de|"
     r"cerca de|más o menos|mas o menos|ars|usd|cop|mxn)\s*(?:como|unos|unas|alrededor de|cerca de)?\s*"
     r"(?:ars|usd|cop|mxn)?\s*"
-    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|mil|palos|lucas|k|m|million|thousand)\b|\$?\s?\d{1,3}(?:\.\d{3})+\b)",
+    r"(\$?\s?\d[\d.,]*\s*(?:millones|millón|millon|million|mil|palos|lucas|k|m|thousand)\b|\$?\s?\d{1,3}(?:\.\d{3})+\b)",
     re.IGNORECASE,
 )
 _TIMELINE = re.compile(
     r"\b(para (?:la semana que viene|el mes que viene|la pr[oó]xima semana|el pr[oó]ximo mes|fin de mes|"
     r"fin de año|mañana|manana|hoy|ya|el (?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado)|"
     r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre))|"
-    r"urgente|cuanto antes|lo antes posible|(?:dentro de |en )(?:\d+|un|una|dos|tres|cuatro|quince) "
+    r"urgente|cuanto antes|lo antes posible|esta misma semana|ahorita|ya mismo|de inmediato|inmediatamente|"
+    r"(?:dentro de |en )(?:\d+|un|una|dos|tres|cuatro|quince) "
     r"(?:d[ií]as|semanas?|mes(?:es)?)|esta semana|este mes|asap|next week|next month|para la otra semana|"
     r"la otra semana|(?:arrancamos|empezamos|comenzamos|empieza|arranca) (?:en|el|la) [\w ]{2,20}?(?=[,.;]|$)|"
     r"(?:el )?pr[oó]ximo mes|(?:la )?pr[oó]xima semana|(?:el )?mes que viene|(?:la )?semana que viene|"
@@ -105,10 +111,10 @@ _TIMELINE = re.compile(
     re.IGNORECASE,
 )
 _NEED = re.compile(
-    r"\b(?:necesito|necesitamos|busco|buscamos|estoy buscando|estamos buscando|queremos|quiero|ocupamos|ocupo|"
+    r"\b(?:necesito|necesitamos|necesitaremos|necesitar[ií]amos|vamos a necesitar|busco|buscamos|estoy buscando|estamos buscando|queremos|quiero|ocupamos|ocupo|"
     r"compramos|consumimos|usamos|estoy cotizando|estamos cotizando|cotizando|me interesar[ií]a(?: comprar)?|"
     r"nos interesar[ií]a(?: comprar)?|nos interesa(?: comprar)?|(?:i'?m|we'?re|we are) interested in|"
-    r"i need|we need|looking for|we want|i want|we buy|we use)\s+(.+?)(?=\s*(?:[,.;!?]|\s(?:y mi|and my|presupuesto|budget)\b|$))",
+    r"i need|we need|and need|also need|looking for|we want|i want|we buy|we use)\s+(.+?)(?=\s*(?:[,.;!?]|\s(?:y mi|and my|presupuesto|budget)\b|$))",
     re.IGNORECASE,
 )
 
@@ -214,9 +220,11 @@ def _org_run(text: str) -> str | None:
         words = run.split()
         if len(words) >= 2 and (fold(words[0]) in _ORG_WORDS or _ORG_SUFFIX.search(run)):
             return run
-        before = re.search(r"([a-záéíóúñ]+)\s+$", text[: match.start()])
-        if before and fold(before.group(1)) in _ORG_WORDS and fold(words[0]) not in NOT_NAMES:
-            return f"{before.group(1)} {run}"
+        # "carpintería Los Álamos", "del estudio de arquitectura Arq Sur": the business word a little before
+        for before in (re.search(r"([a-záéíóúñ]+)\s+$", text[: match.start()]),
+                       re.search(r"([a-záéíóúñ]+)\s+(?:de|del|de la)\s+[a-záéíóúñ]+\s+$", text[: match.start()])):
+            if before and fold(before.group(1)) in _ORG_WORDS and fold(words[0]) not in NOT_NAMES:
+                return f"{text[before.start(): match.start()].strip()} {run}"
     return None
 
 
@@ -280,6 +288,8 @@ def extract_lead(text: str) -> dict[str, str]:
         found = [m.group(1) for m in pattern.finditer(text)]
         fields[key] = max(found, key=len) if found else None
     budget = _BUDGET.search(text) or _AMOUNT.search(text) or _BUDGET_APPROVED.search(text)
-    fields["budget"] = budget.group(1).strip() if budget else None
+    amount = next(g for g in budget.groups() if g).strip() if budget else None
+    # "presupuesto de membrana para 3 techos" asks for a quote for three roofs: a bare small count is no budget
+    fields["budget"] = None if amount and re.fullmatch(r"\d{1,3}", amount) else amount
     fields["need"] = next((n for m in _NEED.finditer(text) if (n := _need_value(m.group(1)))), None)
     return {key: value for key, value in fields.items() if value}

@@ -124,7 +124,9 @@ CUES: dict[str, list[Cue]] = {
             4.0,
         ),
         (  # what came is not what was ordered: "pedí el de 20 litros y me mandaron el de 10, ¿cómo puede ser?"
-            r"\bped[ií]\w* .{0,60}\b(?:y|pero) me (?:mandaron|enviaron|trajeron|dieron|entregaron|lleg[oó])\b|"
+            r"\bped[ií]\w* .{0,60}\b(?:y|pero) me (?:mandaron|enviaron|trajeron|dieron|entregaron|lleg[oó]|llegaron|vino|"
+            r"vinieron)\b|\b(?:es )?la (?:segunda|tercera|cuarta) vez (?:que|q) (?:me )?(?:pasa|sucede|ocurre)\b|"
+            r"\b(?:second|third) time (?:this|that|it) (?:happens|has happened|happened)\b|"
             r"\bc[oó]mo puede ser\b|\b(?:i )?ordered .{0,60}\b(?:but|and) (?:you sent|i got|i received|got|received)\b|"
             r"\b(?:nothing|it|order|delivery|package) (?:has|have|had)? ?(?:not|never|still not) (?:arrived|come|shown up)\b|"
             r"\b(?:hasn'?t|has not|never|didn'?t|did not) (?:arrived|arrive|come)\b|\bnobody (?:answers|answered|replies)\b|"
