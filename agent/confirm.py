@@ -167,7 +167,7 @@ def _restates(rest: list[str], order: tuple[frozenset[str], frozenset[int]]) -> 
                 return False
             continue
         if not ({word, word.rstrip("s"), word[:-2] if word.endswith("es") else word} & words) \
-                and word not in _UNIT_WORDS and word not in _TAKE:
+                and word not in _UNIT_WORDS and word not in _TAKE and word not in _ARTICLES | {"de", "of", "del"}:
             return False
     return True
 
@@ -184,8 +184,11 @@ _UNIT_WORDS = _vocabulary(" ".join(sorted(PACKAGES)) + """
 
 
 def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
-                   pending: dict[str, Any] | None = None) -> Reply:
+                   pending: dict[str, Any] | None = None, also_names: frozenset[str] = frozenset()) -> Reply:
     """'confirm', 'decline' or 'other' for a reply to a proposed order or meeting (`pending`).
+
+    `also_names`: other words for the order's products (the owner's catalog synonyms: "bulb" for a
+    "Lámpara"), which a yes may restate them with.
 
     A yes followed by a remark about pick-up or payment ("dale, confirmo. Lo
     retiro por el local") is still a yes: each sentence is read on its own,
@@ -193,15 +196,16 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
     """
     if button_payload in ("confirm", "decline"):
         return button_payload  # type: ignore[return-value]
+    also_names = frozenset(collapse(w) for w in also_names)  # spelled as the reply's words are compared
     text = _without_decoration(text or "", prompts)  # "yesss perfect 🥰": the emoji adds nothing
     text = _ABBREVIATED.sub(r"\1", text)  # "Av. Warnes 1450" is one clause, not two
-    verdict = _classify(text, prompts, pending)
+    verdict = _classify(text, prompts, pending, also_names)
     if verdict != "other" or "?" in text:
         return verdict
     parts = [p for p in _CLAUSE.split(text) if p.strip()]
     if len(parts) < 2:
         return verdict
-    verdicts = [_classify(p, prompts, pending) for p in parts]
+    verdicts = [_classify(p, prompts, pending, also_names) for p in parts]
     if "confirm" not in verdicts or "decline" in verdicts:
         return "other"
     quantities = order_vocabulary(pending)[1]
@@ -254,7 +258,8 @@ def _remark(text: str, quantities: frozenset[int]) -> bool:
     return True
 
 
-def _classify(text: str, prompts: PromptStore, pending: dict[str, Any] | None) -> Reply:
+def _classify(text: str, prompts: PromptStore, pending: dict[str, Any] | None,
+              also_names: frozenset[str] = frozenset()) -> Reply:
     yes, no = _phrases(prompts, "yes"), _phrases(prompts, "no")
     filler, unsure = _phrases(prompts, "filler"), _phrases(prompts, "unsure")
     singles = {p[0] for p in yes + no if len(p) == 1 and len(p[0]) >= 2}
@@ -295,7 +300,8 @@ def _classify(text: str, prompts: PromptStore, pending: dict[str, Any] | None) -
         return "confirm"
     if has_yes == has_no:
         return "other"
-    if not rest or _restates(rest, order_vocabulary(pending)):
+    words_of_order, quantities = order_vocabulary(pending)
+    if not rest or _restates(rest, (words_of_order | also_names if words_of_order else words_of_order, quantities)):
         return "confirm" if has_yes else "decline"
     if has_no and kinds[0] == "no" and _plain_reason([w for w in words if w != _BREAK], text):
         return "decline"

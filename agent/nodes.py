@@ -37,7 +37,7 @@ from agent.state import ConversationState
 from config.settings import BreakerSettings
 from tools import PENDING_HANDLERS, TOOLS, UNITS
 from tools.base import Tool
-from tools.cart import merge_orders, propose_cart
+from tools.cart import merge_orders, order_lines, propose_cart
 from tools.context import ToolContext
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,11 @@ class Nodes:
         if _lapsed(pending, ctx):  # idle too long: say so, and read the message afresh
             notice = ctx.prompts.text("messages.order_lapsed", ctx.language)
             return Command(goto="agent", update={"pending": None, "offer_fresh": False, "notice": notice})
-        verdict = classify_reply(inbound.get("text", ""), inbound.get("button_payload"), ctx.prompts, pending)
+        catalog = ctx.services.catalog
+        names = " ".join(str(line.get("name") or "") for line in order_lines(pending))
+        also = catalog.equivalents(names) if catalog is not None and names else frozenset()
+        verdict = classify_reply(inbound.get("text", ""), inbound.get("button_payload"), ctx.prompts, pending,
+                                 also_names=also)  # "yes, confirm the 6 bulbs" for "Lámpara LED"
         handler = PENDING_HANDLERS[pending["kind"]]
         if verdict == "other":
             return Command(goto="agent", update={"offer_fresh": False})

@@ -140,6 +140,10 @@ class CatalogIndex:
         """The words of the products' names (normalized like every search): what names a product."""
         return self._engine.lex.name_vocab  # frozen when the snapshot is built: no copy per question
 
+    def equivalents(self, text: str) -> frozenset[str]:
+        """The owner's synonyms of the words of `text` (one-word terms, normalized like every search)."""
+        return self._engine.syn.equivalents(text)
+
     def _coll(self) -> Any:
         return self._vectors.collection()
 

@@ -43,6 +43,14 @@ class Synonyms:
             self.by_first.setdefault(phrase[0], []).append(phrase)
         self.vocab = {t for phrase in self.phrase_groups for t in phrase}
 
+    def equivalents(self, text: str) -> frozenset[str]:
+        """The one-word terms the owner made equivalent to a word of `text` ("bulb" for "Lámpara LED")."""
+        out: set[str] = set()
+        for word in tokens(text, drop_stopwords=True):
+            for group in self.phrase_groups.get((word,), []):
+                out.update(phrase[0] for phrase in self.groups[group] if len(phrase) == 1)
+        return frozenset(out)
+
     @classmethod
     def load(cls, path: Path | None) -> Synonyms:
         if path is None or not path.exists():

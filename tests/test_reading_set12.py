@@ -120,3 +120,36 @@ async def test_a_payment_question_is_support_not_a_sale(bot: Harness) -> None:
     assert (await insights(bot, "pay-12"))["category"] == "support"
     await bot.say("pay-12en", "do you guys give any discount if i pay cash?")
     assert (await insights(bot, "pay-12en"))["category"] == "support"
+
+
+async def test_going_to_the_shop_to_see_something_is_a_visit_not_an_order(bot: Harness) -> None:
+    [offer] = await bot.say("visit-12", "che, quiero ir el viernes a la tarde a ver colores de pintura, "
+                                        "me reservas un turno?")
+    assert "Te confirmo el pedido" not in offer["text"]
+    await bot.say("visit-12", "a las 17 hs")
+    await bot.say("visit-12", "si, dale")
+    start = await appointment_start(bot, "visit-12")
+    assert (start.weekday(), start.hour) == (4, 17)
+    assert await bot.sold("visit-12") == []
+
+
+async def test_a_yes_that_names_the_product_by_the_owners_synonym_commits(bot: Harness) -> None:
+    await bot.say("syn-yes", "I'd like 2 carpenter hammers")
+    await bot.say("syn-yes", "ok great, yes please confirm the 2 hammers")
+    assert await bot.sold("syn-yes") == [("MART-16", 2)]
+
+
+async def test_a_line_recounted_in_other_words_is_found_through_the_catalog(bot: Harness) -> None:
+    await bot.say("recount-12", "I'd like 1 carpenter hammer and 2 phillips screwdrivers")
+    [reply] = await bot.say("recount-12", "actually make it 3 screwdrivers")
+    assert "3 × Destornillador Phillips" in reply["text"], reply
+    await bot.say("recount-12", "yes, confirm pls")
+    assert await bot.sold("recount-12") == [("DEST-PH2", 3), ("MART-16", 1)]
+
+
+async def test_taking_the_product_shown_and_asking_for_another(bot: Harness) -> None:
+    await bot.say("take-ask", "necesito un martillo carpintero, ¿cuánto vale?")
+    [reply] = await bot.say("take-ask", "Vale, me lo llevo. ¿Tenéis también destornillador phillips?")
+    assert "Martillo" in reply["text"] and "Destornillador" in reply["text"], reply
+    await bot.say("take-ask", "Sí, vale, confirmo el pedido")
+    assert await bot.sold("take-ask") == [("DEST-PH2", 1), ("MART-16", 1)]

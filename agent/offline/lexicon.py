@@ -28,7 +28,7 @@ _ROLE = (
     r"(dueno|duena|encargado|encargada|gerente|jefe|jefa|responsable|titular|socio|socia|director|directora)"
 )
 _NOT_BUY = (
-    r"(?! (saber|consultar|preguntar|ver|hablar|agendar|cancelar|devolver|reclamar|quejarme|cambiar|"
+    r"(?! (saber|consultar|preguntar|ver|hablar|agendar|(?:ir|pasar|venir|acercarme|arrimarme)(?!(?: \w+){0,3} a (?:buscar|retirar|recoger|comprar|llevar))|cancelar|devolver|reclamar|quejarme|cambiar|"
     r"reprogramar|coordinar|pagar|hacer (un|una) (reclamo|consulta|devolucion|queja|cambio)|que)\b)"
     r"(?! to (know|ask|talk|speak|book|schedule|cancel|complain|return|check|pay|meet|open)\b)"
     r"(?! (a |my |mi |un |el )?(refund|reembolso|devolucion|money back|plata de vuelta|dinero de vuelta)\b)"

@@ -172,6 +172,7 @@ class Planner:
         self._removed_skus: list[str] = []
         self._remove_queries: list[str] = []  # lines to take out named in other words than the order's
         self._changed_line: tuple[str, int] | None = None
+        self._recount: int | None = None  # a line's new count, the line named in other words than its own
         default = str(turn.facts.get("language") or "es")
         lang = detect_language(turn.human, default) if turn.human else default
         self.prompts = prompts
@@ -196,6 +197,7 @@ class Planner:
         self._prospect()
         self._one_of_each(prompts, lang)
         self._ordered_again()
+        self._take_shown_and_ask(prompts, lang)
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
         """A short answer to our "which one?" keeps the purchase going: "el de goma", "the second one"."""
@@ -455,6 +457,22 @@ class Planner:
         u.items = [(query, count or 1) for query, _ in before.items]
         u.query = " ".join(query for query, _ in u.items)
 
+    def _take_shown_and_ask(self, prompts: PromptStore, lang: str) -> None:
+        """"Vale, me la llevo. ¿Tenéis también pinza de fontanero?": the product shown is taken (its line is
+        proposed) and the other product is looked up beside it."""
+        u, turn = self.u, self.turn
+        if u.intent != "purchase" or not u.query or u.items[1:] or turn.pending or not turn.focus:
+            return
+        clauses = [c for c in re.split(r"[.!?¿¡;\n]+", u.text) if c.strip()]
+        if len(clauses) < 2:
+            return
+        first = understand(clauses[0], prompts, lang)
+        if first.intent != "purchase" or first.query or first.items or first.ordinal is not None:
+            return
+        rest = understand(" ".join(clauses[1:]), prompts, lang)
+        if rest.intent in ("product_query", "purchase") and rest.query:
+            self._changed_line = (str(turn.focus[0]["sku"]), first.quantity or 1)
+
     def _ordered_again(self) -> None:
         """"ya, mándame la amoladora y los 5 discos": a product the open order already holds, named again
         among new ones, is that line (with a new count if one is said), not one more search."""
@@ -496,17 +514,30 @@ class Planner:
             return Step(calls=[call("search_products", query=q, limit=5) for q in self._remove_queries])
         return _take_out(self._removed_skus)
 
+    def _ordered_found(self) -> list[str]:
+        """The open order's lines the catalog search of this turn found (what the words name, not a neighbour)."""
+        ordered = {str(line.get("sku")) for line in order_lines(self.turn.pending)}
+        skus: list[str] = []
+        for result in self.turn.results:
+            found = [str(r.get("sku")) for r in (result.data or {}).get("results") or [] if isinstance(r, dict)]
+            first = next((sku for sku in found[:2] if sku in ordered), None)
+            if result.name == "search_products" and first and first not in skus:
+                skus.append(first)
+        return skus
+
+    def _recount_found(self) -> Step | None:
+        """After "make it 3 glasses" was looked up: the order's line the search found gets the new count."""
+        if self._recount is None or self.turn.called("register_sale") or not self.turn.called("search_products"):
+            return None
+        found = self._ordered_found()
+        return Step(calls=[call("register_sale", sku=found[0], quantity=self._recount)]) if len(found) == 1 else None
+
     def _remove_found(self) -> Step | None:
         """After "remove the utility knife" was looked up: the order's lines the search found come out."""
         if self.u.intent != "remove" or self.turn.called("register_sale") or not self.turn.called("search_products"):
             return None
-        ordered = {str(line.get("sku")) for line in order_lines(self.turn.pending)}
         skus = list(self._removed_skus)
-        for result in self.turn.results:
-            found = [str(r.get("sku")) for r in (result.data or {}).get("results") or [] if isinstance(r, dict)]
-            first = next((sku for sku in found[:2] if sku in ordered), None)  # what the words name, not a neighbour
-            if result.name == "search_products" and first and first not in skus:
-                skus.append(first)
+        skus += [sku for sku in self._ordered_found() if sku not in skus]
         return _take_out(skus) if skus else None
 
     def _accept_offer(self) -> None:
@@ -523,6 +554,8 @@ class Planner:
             return Step(self._greeting())
         if self.turn.results and (removal := self._remove_found()) is not None:
             return removal
+        if self.turn.results and (recount := self._recount_found()) is not None:
+            return recount
         if self.turn.results:
             composer = Composer(self.turn, self.u, self.say, self.tools)
             if self.u.intent == "meeting" and self.turn.called("search_products") \
@@ -685,6 +718,9 @@ class Planner:
                 named = [line for line in named if _stems(counted) & _stems(str(line.get("name") or ""))]
             if len(named) == 1:
                 return self._tool("register_sale", sku=str(named[0]["sku"]), quantity=self.u.quantity)
+            if not named and "search_products" in self.tools:  # "make it 3 glasses" of "Anteojos": looked up
+                self._recount = self.u.quantity
+                return self._tool("search_products", query=self.u.query, limit=5)
         if len(self.u.items) > 1 and "search_products" in self.tools:  # several products: each looked up
             return Step(calls=[call("search_products", query=query, limit=5) for query, _ in self.u.items])
         if self.u.query:
