@@ -70,8 +70,9 @@ _LOGISTICS = _vocabulary(
 _ABBREVIATED = re.compile(r"\b(av|avda|dr|dra|sr|sra|srta|nro|depto|dto|gral|ing|lic|arq|st|apt)\.", re.IGNORECASE)
 _YES_STEMS = ("confirm", "apart", "reserv", "agend")
 # "regálemela", "mándamelos", "apúntamelo", "sepáramela": give/send/note it for me, said of what is proposed.
-_YES_CLITIC = re.compile(r"^(?:regal|mand|pas|tra|d|envi|empac|cobr|anot|apunt|separ|guard|agreg|sum|factur)"
-                         r"[ae]?(?:me|nos)(?:lo|la|los|las)$")
+_YES_CLITIC = re.compile(r"^(?:(?:regal|mand|pas|tra|d|envi|empac|cobr|anot|apunt|separ|guard|agreg|sum|factur|registr|carg)"
+                         r"[ae]?(?:me|nos)(?:lo|la|los|las)|"
+                         r"(?:registr|carg|anot|apunt|separ|guard|mand|factur|cobr|agend)[ae](?:lo|la|los|las))$")
 _NOT_YES_WORDS = frozenset({"confirmar", "confirmacion", "apartado", "reserva", "reservas", "agenda", "agendar",
                             "confirmation", "reservation"})
 _ADDRESS = _vocabulary("av avenida calle direccion domicilio piso depto departamento barrio altura esquina nombre "
@@ -180,6 +181,7 @@ _TAKE = _vocabulary("mandame mandamelas mandamelos mandalas mandalos dame damela
 _UNIT_WORDS = _vocabulary(" ".join(sorted(PACKAGES)) + """
     u kilo kg metro litro tubo tubos juego juegos pieza piezas bidon bidones frasco frascos
     unit box bag can roll rolls pair pairs pack packs piece pieces set sets
+    cosa cosas producto productos articulo articulos thing things item items todo todos all
     """)
 
 

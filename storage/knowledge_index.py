@@ -53,6 +53,7 @@ W_BM25, W_COVERAGE, W_HEADING, W_VECTOR = 0.45, 0.25, 0.15, 0.15
 
 _ASKS_DURATION = re.compile(r"\b(?:cuant[oa]s? (?:dias|tiempo|semanas|meses)|how long|how many days|plazo|"
                             r"hasta cuando|until when|deadline)\b")
+_FOR_WHAT = re.compile(r"\b(?:es|son|lo|la|los|las)? ?(?:para|for) (?:mi|mis|nuestro|nuestra|nuestros|nuestras|my|our) (\w+)")
 _ASKS_COST = re.compile(r"\b(?:cuanto (?:sale|cuesta|cobran|cobras|cobra|vale|es|seria|saldria|me sale|me cobran)|"
                         r"que (?:costo|precio|valor) tiene|costo|how much|what does it cost|cost|price|fee|charge)\b")
 _ABBREVIATION = re.compile(
@@ -461,6 +462,11 @@ class KnowledgeIndex:
             topic = any(t in corpus.topics for t in terms)
             groups[word] = _Group(word, terms, lex.phrases.get(word, ()), topic=topic,
                                   product=word in products and not topic)
+        for purpose in _FOR_WHAT.finditer(normalize(question)):
+            # "¿qué garantía tiene una llave francesa? es para mi taller": what it is for asks nothing
+            for word in tokens(purpose.group(1)):
+                if word in groups and not groups[word].topic:
+                    groups[word] = replace(groups[word], bonus=True)
         if not any(g.topic for g in groups.values()):
             # no document's topic named ("¿cuánto espero entre mano y mano de látex?"): the product is the topic
             groups = {w: replace(g, product=False) for w, g in groups.items()}

@@ -153,3 +153,46 @@ async def test_taking_the_product_shown_and_asking_for_another(bot: Harness) -> 
     assert "Martillo" in reply["text"] and "Destornillador" in reply["text"], reply
     await bot.say("take-ask", "Sí, vale, confirmo el pedido")
     assert await bot.sold("take-ask") == [("DEST-PH2", 1), ("MART-16", 1)]
+
+
+async def test_a_spelled_hour_keeps_the_rest_of_the_message_readable(bot: Harness) -> None:
+    [offer] = await bot.say("nine-12", "Hola, ¿podemos quedar el viernes a las nueve y media en la tienda? "
+                                       "Quiero ver martillos")
+    assert "viernes" in offer["text"] and "9:30" in offer["text"] and "No encontré" not in offer["text"], offer
+    await bot.say("nine-12", "Vale, perfecto")
+    start = await appointment_start(bot, "nine-12")
+    assert (start.weekday(), start.hour, start.minute) == (4, 9, 30)
+
+
+async def test_yes_said_as_register_it_or_load_it_and_all_three_things(bot: Harness) -> None:
+    await bot.say("reg-12", "necesito un martillo carpintero, 2 destornilladores phillips y 1 cemento portland")
+    await bot.say("reg-12", "sí, altiro, confirmo las tres cosas")
+    assert await bot.sold("reg-12") == [("CEM-50", 1), ("DEST-PH2", 2), ("MART-16", 1)]
+    await bot.say("load-12", "quiero 2 bolsas de cemento portland")
+    await bot.say("load-12", "sip cargalo")
+    assert await bot.sold("load-12") == [("CEM-50", 2)]
+
+
+async def test_a_price_asked_of_what_the_visit_is_for(bot: Harness) -> None:
+    replies = await bot.say("price-visit", "quiero ir el jueves a las 16:30 a ver el taladro percutor, cuánto sale?")
+    text = " ".join(r["text"] for r in replies)
+    assert "85.999" in text and "jueves" in text and "16:30" in text, text
+
+
+async def test_a_name_and_a_business_with_no_comma_between(bot: Harness) -> None:
+    await bot.say("ferraro", "Buen día, Lucía Ferraro del Estudio Ferraro Arquitectura. Necesitamos cotización "
+                             "de 40 canillas para un edificio. Mi cel: 11 4567-8910")
+    lead = (await bot.conversation("ferraro"))["lead"]
+    assert lead["name"] == "Lucía Ferraro" and "Ferraro" in lead["company"]
+
+
+async def test_asking_for_a_manager_in_english_hands_over(bot: Harness) -> None:
+    await bot.say("mgr-12", "is there a manager or someone from staff I can speak to?")
+    assert (await bot.conversation("mgr-12"))["status"] == "human"
+
+
+async def test_pick_up_hold_and_shipping_to_a_province_come_from_the_documents(bot: Harness) -> None:
+    [hold] = await bot.say("hold-12", "si compro por acá y lo paso a buscar, ¿cuánto tiempo me lo guardan?")
+    assert "cinco días hábiles" in hold["text"], hold
+    [far] = await bot.say("far-12", "mandan a Córdoba capital? soy de allá")
+    assert "transporte" in far["text"], far

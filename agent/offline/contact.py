@@ -158,7 +158,8 @@ _ROLE_THEN_NAME = re.compile(r"(?:el |la |an? )?[a-záéíóúñ]+(?: [a-záéí
 _NAME_HERE = re.compile(rf"(?:^|[,.!:;]\s*|\b(?:hi|hello|hey|hola|buenas|buen d[ií]a)\W+)({_NAME_WORD}\s+{_NAME_WORD})\s+here\b")
 _NAME_FIRST = re.compile(
     rf"^(?:(?:hola|buenas(?: tardes| noches)?|buen d[ií]a|buenos d[ií]as|hi|hello|hey|sure|ok|dale)\W+)?"
-    rf"({_NAME_WORD}\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s*,\s*(?=de\b|del\b|from\b|{_NAME_WORD})",
+    rf"({_NAME_WORD}\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?)(?:\s*,\s*(?=de\b|del\b|from\b|{_NAME_WORD})|"
+    rf"\s+(?=(?:de|del|de la|from)\s+(?-i:[{_UPPER}])))",  # "Buen día, Lucía Ferraro del Estudio Ferraro"
     re.IGNORECASE,
 )
 
@@ -186,9 +187,18 @@ def find_name(text: str) -> str | None:
             return name
     for pattern in (_NAME_HERE, _NAME_FIRST):
         match = pattern.search(text)
-        if match and (name := _plausible_name(match.group(1))):
+        if match and (name := _plausible_name(match.group(1))) and _signs_for(text, match):
             return name
     return None
+
+
+def _signs_for(text: str, match: re.Match[str]) -> bool:
+    """A name said with no comma ("Lucía Ferraro del Estudio Ferraro") must be followed by a business."""
+    after = text[match.end():]
+    if "," in text[match.end(1):match.end()] or not re.match(r"(?:de|del|de la|from)\s", after, re.IGNORECASE):
+        return True
+    org = re.match(r"(?:de la|del|de|from)\s+(?:the\s+)?([\wáéíóúñü]+)", after, re.IGNORECASE)
+    return bool(org) and (fold(org.group(1)) in _ORG_WORDS or bool(_ORG_SUFFIX.search(after.split(",")[0].split(".")[0])))
 
 
 # Words that open a business's name: "Constructora Río Sur", "Colegio Santa Teresa", "Grupo Habitar".

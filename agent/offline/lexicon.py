@@ -109,7 +109,9 @@ CUES: dict[str, list[Cue]] = {
             4.5,
         ),
         (
-            r"\b(real|live) (person|human|agent)\b|\b(agent|human|representative|operator) please\b|\bget me (a |an )?(human|person|agent|manager)\b",
+            r"\b(real|live) (person|human|agent)\b|\b(agent|human|representative|operator) please\b|\bget me (a |an )?(human|person|agent|manager)\b|"
+            # "is there a manager or someone from staff I can speak to?"
+            r"\b(manager|someone|somebody|anyone|a person|a human|staff)\b.{0,40}\b(i|we) (can|could) (talk|speak|chat) (to|with)\b",
             4.5,
         ),
     ),
@@ -233,6 +235,8 @@ CUES: dict[str, list[Cue]] = {
             r"(?:pasar|ir|venir|acercarme|darme una vuelta|come by|come in|stop by|drop by|visit)\b",
             2.0,
         ),
+        # "¿podemos quedar el viernes a las 9:30 en la tienda?": agreeing to meet
+        (r"(?:podemos|podriamos|puedo|quiero|quisiera|vamos a|me gustaria) quedar|quedamos (?:el|en|a las)", 2.5),
         (
             r"\b(agendar|agendame|agendas|agendan|agendemos|agende|coordinar|coordinamos|coordinemos|programar|"
             r"reprogramar|reagendar|reprogramame|schedule|reschedule|set up a|arrange a|meet|juntarnos|"

@@ -152,10 +152,12 @@ def _price_question(text: str, prompts: PromptStore, lang: str) -> str:
     clauses = _clauses(text)
     if len(clauses) < 2:
         return ""
+    named = ""  # "…a ver la sierra caladora, ¿cuánto sale?": the price of what the clause before named
     for clause in clauses:
         reading = understand(clause, prompts, lang)
-        if (reading.asks_price or reading.asks_stock) and reading.query and not reading.when:
-            return reading.query
+        if (reading.asks_price or reading.asks_stock) and not reading.when and (reading.query or named):
+            return reading.query or named
+        named = reading.query
     return ""
 
 

@@ -88,13 +88,18 @@ _SPELLED_HOUR = re.compile(
 
 
 def spell_hours(text: str) -> str:
-    """Hours said in words as digits: "a las once y media" -> "a las 11:30", "a eso de las cuatro" -> "… las 4"."""
+    """Hours said in words as digits: "a las once y media" -> "a las 11:30", "a eso de las cuatro" -> "… las 4".
+
+    The text keeps its length (the digits are padded with spaces), so a word's place in it is still its
+    place in the message as typed."""
     def digits(m: re.Match[str]) -> str:
         hour, part = _HOUR_WORDS[m.group(2).lower()], (m.group(3) or "").lower()
         if m.group(0).lower().endswith("menos cuarto"):
-            return f"{m.group(1)} las {hour - 1}:45"
-        minutes = {"media": ":30", "cuarto": ":15"}.get(part, "")
-        return f"{m.group(1)} las {hour}{minutes}"
+            spelled = f"{m.group(1)} las {hour - 1}:45"
+        else:
+            minutes = {"media": ":30", "cuarto": ":15"}.get(part, "")
+            spelled = f"{m.group(1)} las {hour}{minutes}"
+        return spelled.ljust(len(m.group(0)))
     return _SPELLED_HOUR.sub(digits, text)
 
 
