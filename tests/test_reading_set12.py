@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Harness
+from tests.conftest import SMALL_CATALOG, Harness, make_settings, running
+from tests.fakes.competent import CompetentModel
+from tests.fakes.openai_api import FakeOpenAI
 from tests.test_dialogue_state import appointment_start
 
 
@@ -196,3 +198,20 @@ async def test_pick_up_hold_and_shipping_to_a_province_come_from_the_documents(b
     assert "cinco días hábiles" in hold["text"], hold
     [far] = await bot.say("far-12", "mandan a Córdoba capital? soy de allá")
     assert "transporte" in far["text"], far
+
+
+async def test_an_llm_is_told_that_the_chat_was_handed_over_as_a_complaint(data_dir) -> None:  # type: ignore[no-untyped-def]
+    """The insights request carries what the dialogue knows beside the words: the hand-over for a complaint."""
+    async with FakeOpenAI() as fake:
+        fake.script(CompetentModel())
+        settings = make_settings(data_dir, llm_provider="openai", openai_api_key="sk-test",
+                                 openai_base_url=fake.base_url)
+        async with running(settings) as harness:
+            assert (await harness.import_csv(SMALL_CATALOG))["status"] == 200
+            await harness.say("llm-cal", "oigan pedí 4 bolsas de cemento y me llegaron 4 de cal, qué onda??")
+            assert (await harness.conversation("llm-cal"))["status"] == "human"
+            found = await insights(harness, "llm-cal")
+        [request] = [r for r in fake.requests if r.get("response_format")]
+        said = " ".join(str(m.get("content")) for m in request["messages"] if m.get("role") == "user")
+        assert "el cliente hizo un reclamo" in said
+        assert found["category"] == "complaint" and found["sentiment"] == "negative"

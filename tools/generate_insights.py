@@ -61,10 +61,11 @@ async def _analyze(
             texts = prompts or await asyncio.to_thread(default_prompts)
             instructions = texts.text("insights.model_instructions", language)
             structured = model.with_structured_output(InsightData)
+            transcript = _transcript(messages)
+            if complained:  # what the dialogue knows and the words may not say: it was handed over as a complaint
+                transcript += "\n\n" + texts.text("insights.handed_over_complaint", language)
             async with asyncio.timeout(MODEL_TIMEOUT_S):
-                result = await structured.ainvoke(
-                    [SystemMessage(instructions), HumanMessage(_transcript(messages))]
-                )
+                result = await structured.ainvoke([SystemMessage(instructions), HumanMessage(transcript)])
             data = result if isinstance(result, InsightData) else InsightData.model_validate(result)
             return data.model_copy(update={"language": language}), "model"
         except Exception as exc:  # any provider or validation failure: the offline analysis still works

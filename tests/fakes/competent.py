@@ -130,6 +130,10 @@ class CompetentModel:
             (_text(m.get("content")) for m in wire if m.get("role") in ("system", "developer")), ""
         )
         said = "\n".join(_text(m.get("content")) for m in wire if m.get("role") == "user")
+        notes = [self.prompts.text("insights.handed_over_complaint", lang) for lang in ("es", "en")]
+        complained = any(note in said for note in notes)  # the daemon's note after the transcript
+        for note in notes:
+            said = said.replace(note, "")
         pairs = _transcript(said)
         language = next(
             (
@@ -139,5 +143,6 @@ class CompetentModel:
             ),
             None,
         ) or guess_language([t for a, t in pairs if a == "customer"])
-        data = await asyncio.to_thread(analyze_offline, pairs, language=language, prompts=self.prompts)
+        data = await asyncio.to_thread(analyze_offline, pairs, language=language, prompts=self.prompts,
+                                       handed_over_complaint=complained)
         return Reply(text=data.model_dump_json())
