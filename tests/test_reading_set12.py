@@ -215,3 +215,24 @@ async def test_an_llm_is_told_that_the_chat_was_handed_over_as_a_complaint(data_
         said = " ".join(str(m.get("content")) for m in request["messages"] if m.get("role") == "user")
         assert "el cliente hizo un reclamo" in said
         assert found["category"] == "complaint" and found["sentiment"] == "negative"
+
+
+async def test_a_new_count_with_an_explanation_beside_it(bot: Harness) -> None:
+    await bot.say("why-12", "Hi! I'd like 2 carpenter hammers and a phillips screwdriver")
+    [reply] = await bot.say("why-12", "sorry, actually just 1 hammer is enough, the room is small")
+    assert "couldn't find" not in reply["text"] and "1 × Martillo" in reply["text"], reply
+    await bot.say("why-12", "yes perfect")
+    assert await bot.sold("why-12") == [("DEST-PH2", 1), ("MART-16", 1)]
+
+
+async def test_a_count_of_the_lines_own_unit_said_in_passing(bot: Harness) -> None:
+    await bot.say("bags-12", "how much is a 50kg bag of portland cement? I need 3 bags for a small patio")
+    [reply] = await bot.say("bags-12", "hmm wait, the builder says 4 bags. and I'll pick them up myself")
+    assert "4 × Cemento" in reply["text"] and "couldn't find" not in reply["text"], reply
+    await bot.say("bags-12", "yes, confirm 4")
+    assert await bot.sold("bags-12") == [("CEM-50", 4)]
+
+
+async def test_a_card_question_beside_an_order_is_answered_from_the_documents(bot: Harness) -> None:
+    [reply] = await bot.say("visa-12", "I need 2 carpenter hammers for our workshop. Also do you accept Visa?")
+    assert "Visa" in reply["text"] and "2 × Martillo" in reply["text"], reply

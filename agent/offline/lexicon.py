@@ -286,7 +286,8 @@ CUES: dict[str, list[Cue]] = {
         (
             r"\b(pago|pagos|pagar|pagan|abonar|abono|tarjeta|tarjetas|credito|debito|efectivo|transferencia|"
             r"transferencias|mercado pago|mercadopago|cuotas|financiacion|financian|factura|facturan|facturas|"
-            r"payment|payments|pay|paying|card|cards|debit|cash|bank transfer|paypal|installments|invoice|invoices)\b",
+            r"payment|payments|pay|paying|card|cards|debit|cash|bank transfer|paypal|installments|invoice|invoices|"
+            r"visa|mastercard|amex|american express|cabal|naranja|nequi|daviplata|yape|plin|oxxo|do you (?:accept|take) \w+)\b",
             3.0,
         ),
         (

@@ -80,6 +80,7 @@ class Understanding:
     about_business: bool = False  # names something about the business itself ("dueño", "loyalty program")
     scores: dict[str, float] = field(default_factory=dict)
     swap: tuple[str, int] | None = None  # the open order's line (sku, quantity) another product replaces
+    counts: list[int] = field(default_factory=list)  # every explicit count said, whatever the intent
 
 
 def _correct(tokens: list[Token]) -> list[Token]:
@@ -200,6 +201,7 @@ def _understand(text: str, prompts: PromptStore, default_lang: str) -> Understan
     result.cued = cued or scores.get("purchase", 0) > 0
     result.about_business = any(_about_business(t) for t in ev.content)
     result.query = _query(text, content)
+    result.counts = [q.value for q in ev.explicit]
     result.asks_price = bool(PRICE_ASK.search(ev.norm))
     result.asks_stock = bool(STOCK_ASK.search(ev.norm))
     result.asks_hours = bool(HOURS_ASK.search(ev.norm)) and not HOURS_SPECIFIC.search(ev.norm)

@@ -189,6 +189,7 @@ class Planner:
         self._by_price()
         self._answer_to_asked()
         self._follow_up(prompts, lang)
+        self._count_of_the_line()
         self._bare_order(prompts, lang)
         self._accept_offer()
         self._contact_and_order()
@@ -199,6 +200,7 @@ class Planner:
         self._prospect()
         self._one_of_each(prompts, lang)
         self._ordered_again()
+        self._count_clause()
         self._take_shown_and_ask(prompts, lang)
 
     def _follow_up(self, prompts: PromptStore, lang: str) -> None:
@@ -458,6 +460,33 @@ class Planner:
         u.intent, u.quantity = "purchase", count or 1
         u.items = [(query, count or 1) for query, _ in before.items]
         u.query = " ".join(query for query, _ in u.items)
+
+    def _count_of_the_line(self) -> None:
+        """"hmm wait, the builder says 12 bags": with one line open, a count said of its own unit or name,
+        in a message that asks nothing and names no other product, is its new count."""
+        u, lines = self.u, order_lines(self.turn.pending)
+        if len(lines) != 1 or u.intent not in ("fallback", "product_query") or "?" in u.text or len(u.counts) != 1:
+            return
+        if u.scores.get(u.intent, 0) >= 2.5 or u.counts[0] == lines[0].get("quantity"):
+            return
+        counted = re.search(rf"\b{u.counts[0]}\s+(\w+)", fold(u.text))
+        name = _stems(str(lines[0].get("name") or ""))
+        if counted and (counted.group(1) in PACKAGES or _stems(counted.group(1)) & name):
+            u.intent, u.quantity, u.query, u.items = "quantity_change", u.counts[0], "", []
+
+    def _count_clause(self) -> None:
+        """"sorry, actually just 1 can is enough, the room is small": a new count for the open order names its
+        line in the clause that says the count; the other clauses explain, they name no product."""
+        u = self.u
+        if u.intent != "quantity_change" or not u.quantity or not u.query or not order_lines(self.turn.pending):
+            return
+        clauses = [c for c in re.split(r"[,;.!?]+|\s(?:but|pero)\s", u.text) if c.strip()]
+        counted = [c for c in clauses if re.search(rf"\b{u.quantity}\b", c)
+                   or any(word_number(w) == u.quantity for w in re.findall(r"\w+", fold(c)))]
+        if len(clauses) < 2 or len(counted) != 1:
+            return
+        said = {fold(w) for w in re.findall(r"\w+", counted[0])}
+        u.query = " ".join(w for w in u.query.split() if fold(w) in said)
 
     def _take_shown_and_ask(self, prompts: PromptStore, lang: str) -> None:
         """"Vale, me la llevo. ¿Tenéis también pinza de fontanero?": the product shown is taken (its line is
