@@ -236,3 +236,20 @@ async def test_a_count_of_the_lines_own_unit_said_in_passing(bot: Harness) -> No
 async def test_a_card_question_beside_an_order_is_answered_from_the_documents(bot: Harness) -> None:
     [reply] = await bot.say("visa-12", "I need 2 carpenter hammers for our workshop. Also do you accept Visa?")
     assert "Visa" in reply["text"] and "2 × Martillo" in reply["text"], reply
+
+
+async def test_a_line_named_by_its_head_word_elsewhere_is_not_the_one_recounted(bot: Harness) -> None:
+    await bot.import_csv("sku,name,description,category,price,stock\n"
+                         "SIL-T,Sellador de silicona transparente 280 ml,Cartucho,Plomería,5400,30\n"
+                         "PIS-S,Pistola de silicona,Aplicador,Ferretería,6100,10\n")
+    await bot.say("sil-12", "che tenés silicona transparente? necesito 2 y una pistola para aplicarla")
+    [reply] = await bot.say("sil-12", "ah no, mejor 3 siliconas. la pistola una sola")
+    assert "3 × Sellador" in reply["text"] and "1 × Pistola" in reply["text"], reply
+    await bot.say("sil-12", "si joya")
+    assert await bot.sold("sil-12") == [("PIS-S", 1), ("SIL-T", 3)]
+
+
+async def test_installments_asked_with_an_order_open_are_answered(bot: Harness) -> None:
+    await bot.say("cuotas-12", "quiero 1 taladro percutor")
+    [reply] = await bot.say("cuotas-12", "mmm y cuanto me queda en 3 cuotas?")
+    assert "cuotas sin interés" in reply["text"] and "Tu pedido sigue abierto" in reply["text"], reply

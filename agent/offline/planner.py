@@ -157,7 +157,7 @@ def _price_question(text: str, prompts: PromptStore, lang: str) -> str:
         reading = understand(clause, prompts, lang)
         if (reading.asks_price or reading.asks_stock) and not reading.when and (reading.query or named):
             return reading.query or named
-        named = reading.query
+        named = reading.query or named
     return ""
 
 
@@ -744,9 +744,13 @@ class Planner:
             # "make that 10 discs actually, they break fast": the line the count names, by its words' stems
             named = [line for line in lines if _stems(self.u.query) & _stems(str(line.get("name") or ""))]
             if len(named) > 1:  # "mejor que sean 3 latas de látex y el rodillo": the line named beside the count
-                counted = next((part for part in re.split(r"[,;]|\s(?:y|e|and)\s", self.u.text)
-                                if re.search(rf"\b{self.u.quantity}\b", part)), "")
+                parts = re.split(r"[,;.!?]|\s(?:y|e|and)\s", self.u.text)
+                counted = next((part for part in parts if re.search(rf"\b{self.u.quantity}\b", part)), "")
                 named = [line for line in named if _stems(counted) & _stems(str(line.get("name") or ""))]
+                # "mejor 3 siliconas. la pistola una sola": a line named by its head word elsewhere is not this one
+                elsewhere = _stems(" ".join(part for part in parts if part != counted))
+                heads = [line for line in named if not _stems(str(line.get("name") or "").split()[0]) & elsewhere]
+                named = heads if len(heads) == 1 else named
             if len(named) == 1:
                 return self._tool("register_sale", sku=str(named[0]["sku"]), quantity=self.u.quantity)
             if not named and "search_products" in self.tools:  # "make it 3 glasses" of "Anteojos": looked up
