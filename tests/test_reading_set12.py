@@ -253,3 +253,27 @@ async def test_installments_asked_with_an_order_open_are_answered(bot: Harness) 
     await bot.say("cuotas-12", "quiero 1 taladro percutor")
     [reply] = await bot.say("cuotas-12", "mmm y cuanto me queda en 3 cuotas?")
     assert "cuotas sin interés" in reply["text"] and "Tu pedido sigue abierto" in reply["text"], reply
+
+
+async def test_owner_of_a_named_business_and_who_buys_count_as_authority(bot: Harness) -> None:
+    await bot.say("owner-12", "Qué onda, soy Rodrigo Salas, dueño de Herrería Salas. Ando cotizando amoladoras "
+                              "para el taller, unas 5. Sería para el mes que entra. Mi cel es 11 3456 7890")
+    lead = (await bot.conversation("owner-12"))["lead"]
+    assert lead["authority"] == "dueño de Herrería Salas" and lead["qualified"]
+    await bot.say("tattoo-12", "Hola! Soy Lupita Ramírez, tengo un estudio de tatuajes que se llama Tinta Norte "
+                               "y lo quiero remodelar. Mi correo es lupita@tintanorte.com")
+    assert (await bot.conversation("tattoo-12"))["lead"]["company"] == "Tinta Norte"
+
+
+async def test_a_purchase_month_beside_a_visit_day_is_kept(bot: Harness) -> None:
+    await bot.say("month-12", "Buenas tardes, soy Patricia Romero, directora del Jardín Arcoíris. Queremos renovar "
+                              "la pintura antes del inicio de clases en marzo. Contamos con unos 900 mil de "
+                              "presupuesto. ¿Puedo pasar el sábado a las 10 a ver colores?")
+    lead = (await bot.conversation("month-12"))["lead"]
+    assert lead["timeline"] == "en marzo", lead
+
+
+async def test_a_person_wanted_now_is_a_hand_over_even_with_a_day_said(bot: Harness) -> None:
+    await bot.say("asap-12", "I need a person to call me asap, it's urgent - big order for a construction site "
+                             "this week. My number is 11 2233 4455")
+    assert (await bot.conversation("asap-12"))["status"] == "human"

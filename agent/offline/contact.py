@@ -34,7 +34,10 @@ _COMPANY_INTRO = re.compile(
     r"at the|with|company|i work (?:at|for)|we are|somos|dueñ[oa] de|own|i own a [\w ]{0,30}?,|"
     r"(?:mantenimiento|compras|obra|obras|trabajo|trabajamos) en|administro|administramos|represento|"
     r"representamos|gerencio|dirijo|i manage|i run|we run|we'?re|on behalf of|owner of|compradora? (?:en|de)|"
-    r"escribo (?:de|desde|del)|comunico (?:de|desde|del))\s+(?:(?:el|la|los|las|the|una|un|a)\s+)?",
+    r"escribo (?:de|desde|del)|comunico (?:de|desde|del)|"
+    r"(?:empresa|negocio|local|estudio|taller|tienda|comercio|emprendimiento|marca|pyme|business|company|shop|store)"
+    r"(?: [a-záéíóúñ]+){0,3} (?:que se llama|se llama|llamad[oa]|called|named))\s+"
+    r"(?:(?:el|la|los|las|the|una|un|a)\s+)?",
     re.IGNORECASE,
 )
 _AUTHORITY = re.compile(
@@ -56,7 +59,12 @@ _AUTHORITY = re.compile(
     r"el que decide es [\w ]{2,30}?(?=[,.;]|$)|"
     r"(?:final )?approval comes from (?:our |the |my )?\w+|i approve (?:all )?(?:purchases|orders)?[\w ]{0,20}?|"
     r"(?:our|the) (?:cfo|ceo|owner|boss|board|director) (?:approves|decides|signs)|"
-    r"(?:i|we) decide|la decisi[oó]n es m[ií]a|lo decido yo|decidimos nosotros)",
+    r"(?:i|we) decide|la decisi[oó]n es m[ií]a|lo decido yo|decidimos nosotros|"
+    # "soy Rodrigo Salas, dueño de Herrería Salas", "yo me encargo de hacer la compra"
+    r"(?<=, )(?:el |la )?(?:dueñ[oa]|duen[oa]|propietari[oa]|gerente|director[a]?|soci[oa]|titular) de "
+    r"[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+(?: [A-ZÁÉÍÓÚÑ][\wáéíóúñ]+)*|"
+    r"(?:yo )?me encargo de (?:hacer )?(?:la |las )?compras?|(?:yo )?hago (?:la |las )?compras?|"
+    r"(?:la |el )?(?:junta|directorio|consejo|gerencia) (?:ya )?(?:aprob[oó]|autoriz[oó]))",
     re.IGNORECASE,
 )
 _BUDGET = re.compile(
@@ -209,7 +217,8 @@ _ORG_WORDS = frozenset(
     administracion consorcio consorcios carpinteria mudanzas electricidad piletas instalaciones techos refacciones
     reformas inmobiliaria ferreteria fundacion asociacion club clinica hospital sanatorio restaurante panaderia
     taller talleres empresa industrias comercial servicios transportes agropecuaria estancia vivero pintureria
-    corralon edificio complejo parroquia iglesia secretaria direccion ministerio
+    corralon edificio complejo parroquia iglesia secretaria direccion ministerio cabanas hostal posada
+    salon gimnasio estudios bar cafeteria almacen kiosco veterinaria farmacia optica barberia peluqueria
     """.split()
 )
 _ORG_SUFFIX = re.compile(
@@ -217,7 +226,7 @@ _ORG_SUFFIX = re.compile(
     r"School|Hotel|Films|Renovations|Builders|Group|Studio|Services|Hnos|Hermanos|Asociados|Obras)\.?$"
 )
 _COMPANY_RUN_EN = re.compile(
-    rf"({_NAME_WORD}(?:\s+(?:{_NAME_WORD}|S\.?A\.?|SRL|S\.R\.L\.|SAS|(?:&|y|e|del|de la|de las|de los|de|of|of the)"
+    rf"((?:(?:St|Sta|Sto|Santa|San)\.?\s+)?{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|S\.?A\.?|SRL|S\.R\.L\.|SAS|(?:&|y|e|del|de la|de las|de los|de|of|of the)"
     rf"(?=\s+[{_UPPER}])))*)"
 )
 

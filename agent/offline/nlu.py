@@ -83,6 +83,10 @@ class Understanding:
     counts: list[int] = field(default_factory=list)  # every explicit count said, whatever the intent
 
 
+_NOW = re.compile(r"\b(?:asap|urgent|urgente|urgently|right away|right now|ya mismo|cuanto antes|lo antes posible|"
+                  r"de inmediato|inmediatamente|immediately)\b")
+
+
 def _correct(tokens: list[Token]) -> list[Token]:
     """Fix typos of cue words ("presio" -> "precio", "orario" -> "horario", "holaa" -> "hola")."""
     out = []
@@ -272,8 +276,9 @@ def _structural(scores: dict[str, float], ev: _Evidence) -> None:
     if scores["complaint"] >= 4.0 and scores["knowledge"] >= scores["complaint"]:
         # "me habéis cobrado dos veces… ¿cómo me devolvéis el dinero?": the complaint, with the policy beside it
         scores["complaint"] = scores["knowledge"] + 0.5
-    if scores["human"] >= 4.5 and not ev.time:
-        # asking for a person outranks whatever else the message is about; with a day or an hour it is a visit
+    if scores["human"] >= 4.5 and (not ev.time or _NOW.search(norm)):
+        # asking for a person outranks whatever else the message is about; with a day or an hour it is a
+        # visit, unless it is wanted now ("a person to call me asap, it's urgent")
         scores["human"] = max(scores["human"], max(scores.values()) + 0.5)
     bare = max(scores.values()) < 1.5 and 0 < len(content) <= 4 and len(ev.tokens) <= 6
     if bare and not OFF_TOPIC.search(norm) and not any(_GIBBERISH.search(t.norm) for t in content):

@@ -662,7 +662,7 @@ class Planner:
         known = self._known_lead
         said = {k: v for k, v in lead.items()
                 if k in ("email", "phone", "timeline", "budget", "authority") or not known.get(k)}
-        if self.u.intent == "meeting":
+        if self.u.intent == "meeting" and (not self.u.when or _words(said.get("timeline", "")) & _words(self.u.when)):
             said.pop("timeline", None)  # "¿puedo pasar el sábado?" is the meeting's day, not the purchase's
         if not said.get("need") and not known.get("need"):
             asked = self.u.intent in ("purchase", "product_query", "quantity_change", "knowledge", "question")
