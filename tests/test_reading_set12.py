@@ -277,3 +277,17 @@ async def test_a_person_wanted_now_is_a_hand_over_even_with_a_day_said(bot: Harn
     await bot.say("asap-12", "I need a person to call me asap, it's urgent - big order for a construction site "
                              "this week. My number is 11 2233 4455")
     assert (await bot.conversation("asap-12"))["status"] == "human"
+
+
+async def test_a_purchase_sounding_question_with_no_product_gets_the_documents(bot: Harness) -> None:
+    [reply] = await bot.say("pickup-12", "hey, can I order through the chat and pick it up at the store myself? "
+                                         "is pickup free or do u charge?")
+    assert "couldn't find" not in reply["text"] and "free" in reply["text"], reply
+
+
+async def test_a_new_count_with_a_pick_up_remark(bot: Harness) -> None:
+    await bot.say("van-12", "how much is a 50kg bag of portland cement? I need 3 bags for a small patio")
+    [reply] = await bot.say("van-12", "hmm wait, the builder says 4 bags. and I'll pick them up myself, I have a van")
+    assert "4 × Cemento" in reply["text"], reply
+    await bot.say("van-12", "yes, confirm 4")
+    assert await bot.sold("van-12") == [("CEM-50", 4)]

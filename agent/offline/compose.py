@@ -142,7 +142,10 @@ class Composer:
         up? is pickup free?"): the documents answer it, not a "not found in the catalog"."""
         turn, u = self.turn, self.u
         searches = [r for r in turn.last_round if r.name == "search_products" and r.data is not None]
-        if (u.intent not in BUYING or "?" not in u.text or not searches or turn.called("search_knowledge")
+        asked = turn.latest("search_knowledge")  # a side clause may have been asked alone, and not found
+        whole = asked is not None and ((asked.data or {}).get("found") or asked.args.get("question") == u.text
+                                       or any((r.data or {}).get("results") for r in searches))
+        if (u.intent not in BUYING or "?" not in u.text or not searches or whole
                 or "search_knowledge" not in self.tools or turn.rounds >= MAX_ROUNDS):
             return None
         if any(_found(r) for r in searches):

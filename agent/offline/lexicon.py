@@ -280,7 +280,8 @@ CUES: dict[str, list[Cue]] = {
             r"\b(envio|envios|envian|enviar|envias|mandan a|mandan al|llevan a|delivery|deliver|deliveries|ship|"
             r"(me |nos )?(lo|la|los|las) (mandan|envian|traen|llevan|acercan)|hacen envios|a domicilio|"
             r"shipping|shipment|despacho|despachan|flete|fletes|domicilio|entrega|entregas|entregan|llega a|"
-            r"llegan a|cuando (me )?llega|cuando (me )?llegan|tarda|tardan|demora|demoran|retiro|retirar|pick up|pickup|pasar a buscar|paso a buscar)\b",
+            r"llegan a|cuando (me )?llega|cuando (me )?llegan|tarda|tardan|demora|demoran|retiro|retirar|pick up|pickup|pasar a buscar|paso a buscar|"
+            r"pick (?:it|them|this|that|everything|(?:the|my|our) \w+) up)\b",
             3.0,
         ),
         (

@@ -465,9 +465,11 @@ class Planner:
         """"hmm wait, the builder says 12 bags": with one line open, a count said of its own unit or name,
         in a message that asks nothing and names no other product, is its new count."""
         u, lines = self.u, order_lines(self.turn.pending)
-        if len(lines) != 1 or u.intent not in ("fallback", "product_query") or "?" in u.text or len(u.counts) != 1:
+        if len(lines) != 1 or "?" in u.text or len(u.counts) != 1 or u.counts[0] == lines[0].get("quantity"):
             return
-        if u.scores.get(u.intent, 0) >= 2.5 or u.counts[0] == lines[0].get("quantity"):
+        # a remark about pick-up or payment may come with it ("…12 bags. and I'll pick them up myself")
+        if u.intent not in ("fallback", "product_query", "knowledge") or (
+                u.intent == "product_query" and u.scores.get(u.intent, 0) >= 2.5):
             return
         counted = re.search(rf"\b{u.counts[0]}\s+(\w+)", fold(u.text))
         name = _stems(str(lines[0].get("name") or ""))
