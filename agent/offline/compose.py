@@ -112,6 +112,10 @@ class Composer:
         knowledge = turn.latest("search_knowledge")
         if search is not None and knowledge in shown and not (knowledge.data or {}).get("found"):
             shown = [search]  # the documents did not have it either: say what the catalog said
+        if knowledge in shown and (knowledge.data or {}).get("found") and "?" in u.text:
+            # "can I order through the chat and pick it up myself?": the documents answered; words the catalog
+            # has nothing at all for named no product, so no "not found in the catalog" beside the answer
+            shown = [r for r in shown if r.name != "search_products" or (r.data or {}).get("results")]
         lead = turn.latest("qualify_lead")
         if lead is not None and turn.called("qualify_lead"):
             # someone telling who they are and what they need ("les escribo del Colegio Santa Teresa…"):
