@@ -291,3 +291,19 @@ async def test_a_new_count_with_a_pick_up_remark(bot: Harness) -> None:
     assert "4 × Cemento" in reply["text"], reply
     await bot.say("van-12", "yes, confirm 4")
     assert await bot.sold("van-12") == [("CEM-50", 4)]
+
+
+async def test_a_price_and_a_payment_question_in_one_message_then_praise_and_take_it(bot: Harness) -> None:
+    [reply] = await bot.say("roto-12", "cuánto sale el taladro percutor? si pago en efectivo hay descuento?")
+    assert "85.999" in reply["text"] and "10%" in reply["text"], reply
+    [offer] = await bot.say("roto-12", "buenísimo, lo llevo")
+    assert "No encontré" not in offer["text"] and "Taladro" in offer["text"], offer
+    await bot.say("roto-12", "sí")
+    assert await bot.sold("roto-12") == [("TAL-650", 1)]
+
+
+async def test_one_line_recounted_by_its_package_beside_a_new_product(bot: Harness) -> None:
+    await bot.say("pkg-12", "quiero cemento portland, 3 bolsas")
+    await bot.say("pkg-12", "che, mejor llevo 1 sola bolsa y un martillo carpintero")
+    await bot.say("pkg-12", "sí, perfecto")
+    assert await bot.sold("pkg-12") == [("CEM-50", 1), ("MART-16", 1)]

@@ -491,6 +491,7 @@ STOPWORDS = frozenset(
     primero primera primer segundo segunda tercero tercera tercer ultimo ultima first second third last
     hmm mmm ehh eh ah uh jaja jeje lol ok oki
     entonces uy ni modo chale orale simon pues mismo misma mismos mismas otro otra otros otras
+    buenisimo buenisima genial perfecto perfecta excelente joya barbaro barbara espectacular great perfect awesome
     """.split()
 )
 

@@ -89,6 +89,9 @@ _BOUGHT = re.compile(r"\b(?:compre|compramos|me compre|me llevo|me lleve|lleve|b
                      r"warranty)\b|\b(?:cambi\w*|devol\w*|devuelv\w*|exchange|return\w*|refund\w*)\b.*\b(?:compre|bought)\b")
 
 
+_ALONE = frozenset({"sola", "solo", "solas", "solos", "solamente", "nomas", "only", "just"})
+
+
 def _stems(text: str) -> set[str]:
     """The first four letters of each word of four or more ("discs" and "Disco" share "disc")."""
     return {w[:4] for w in re.findall(r"[a-z]+", fold(text)) if len(w) >= 4}
@@ -518,6 +521,8 @@ class Planner:
         for query, count in u.items:
             said = _stems(query)
             held = [i for i, name in enumerate(names) if said and said <= name]
+            if not held and len(lines) == 1 and all(w in PACKAGES | _ALONE for w in fold(query).split()):
+                held = [0]  # "mejor llevo 1 sola lata y un enduido": the one line, counted by its package
             if len(held) != 1:
                 new.append((query, count))
                 continue
@@ -777,7 +782,11 @@ class Planner:
     _on_quantity_change = _on_purchase
 
     def _on_knowledge(self) -> Step:
-        return self._tool("search_knowledge", question=self.u.text)
+        step = self._tool("search_knowledge", question=self.u.text)
+        price = _price_question(self.u.text, self.prompts, self.u.lang) if "search_products" in self.tools else ""
+        if price and step.calls:  # "¿cuánto sale el rotomartillo? ¿si pago en efectivo hay descuento?": both
+            return Step(step.text, [call("search_products", query=price, limit=5), *step.calls])
+        return step
 
     def _on_question(self) -> Step:
         """Not clearly about products: the documents first (the catalog comes next, see Composer)."""
