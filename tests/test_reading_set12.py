@@ -307,3 +307,14 @@ async def test_one_line_recounted_by_its_package_beside_a_new_product(bot: Harne
     await bot.say("pkg-12", "che, mejor llevo 1 sola bolsa y un martillo carpintero")
     await bot.say("pkg-12", "sí, perfecto")
     assert await bot.sold("pkg-12") == [("CEM-50", 1), ("MART-16", 1)]
+
+
+async def test_a_plural_recount_goes_to_the_line_bought_by_several(bot: Harness) -> None:
+    await bot.import_csv("sku,name,description,category,price,stock\n"
+                         "SIL-T,Sellador de silicona transparente 280 ml,Cartucho,Plomería,5400,30\n"
+                         "PIS-S,Pistola de silicona,Aplicador,Ferretería,6100,10\n")
+    await bot.say("sil-en", "need 2 tubes of clear silicone sealant and a caulking gun for a bathroom job")
+    [reply] = await bot.say("sil-en", "actually make it 3 silicones")
+    assert "3 × Sellador" in reply["text"] and "1 × Pistola" in reply["text"], reply
+    await bot.say("sil-en", "yep that's right, go ahead and place the order")
+    assert await bot.sold("sil-en") == [("PIS-S", 1), ("SIL-T", 3)]

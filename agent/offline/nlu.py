@@ -393,6 +393,10 @@ def _items(text: str, prompts: PromptStore, lang: str) -> list[tuple[str, int | 
             continue
         if items and named and _only_what_it_is_for(part, prompts, lang):
             named = []  # "I need 10 bags for a small patio": a count of the product before, and what it is for
+        elif named and (purpose := _WHAT_FOR.search(part)) and not re.search(r"[\d:]", purpose.group()):
+            # "a caulking gun for a bathroom job": the product, without what it is for ("job" is no vacancy)
+            cut = understand(_WHAT_FOR.sub("", part), prompts, lang)
+            read = cut if cut.query and cut.intent in _PRODUCTISH else read
         if not named and items and (items[-1][1] is None or (items[-1][1] == 1 and re.search(r"[^\W\d]{3,}", part))):
             # "¿tenés guantes de vaqueta? mandame 3 pares": the count of the product just named
             count = _count(part, lang)

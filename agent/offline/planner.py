@@ -474,8 +474,12 @@ class Planner:
         if u.intent not in ("fallback", "product_query", "knowledge") or (
                 u.intent == "product_query" and u.scores.get(u.intent, 0) >= 2.5):
             return
-        counted = re.search(rf"\b{u.counts[0]}\s+(\w+)", fold(u.text))
+        if _ALSO.search(u.text):
+            return  # "y también 1 bolsa de cemento": one more product, not a new count
+        counted = re.search(rf"\b{u.counts[0]}\s+(\w+)(?:\s+(?:de|of)\s+(\w+))?", fold(u.text))
         name = _stems(str(lines[0].get("name") or ""))
+        if counted and counted.group(2) and not _stems(counted.group(2)) & name:
+            return  # "3 bolsas de cal" names another product
         if counted and (counted.group(1) in PACKAGES or _stems(counted.group(1)) & name):
             u.intent, u.quantity, u.query, u.items = "quantity_change", u.counts[0], "", []
 
@@ -758,6 +762,10 @@ class Planner:
                 elsewhere = _stems(" ".join(part for part in parts if part != counted))
                 heads = [line for line in named if not _stems(str(line.get("name") or "").split()[0]) & elsewhere]
                 named = heads if len(heads) == 1 else named
+            if len(named) > 1 and re.search(r"[a-z]s\b", fold(self.u.query)):
+                # "make it 3 silicones" of 2 sealants and 1 gun "de silicona": the plural is what they buy several of
+                several = [line for line in named if int(line.get("quantity") or 1) > 1]
+                named = several if len(several) == 1 else named
             if len(named) == 1:
                 return self._tool("register_sale", sku=str(named[0]["sku"]), quantity=self.u.quantity)
             if not named and "search_products" in self.tools:  # "make it 3 glasses" of "Anteojos": looked up
