@@ -53,7 +53,8 @@ W_BM25, W_COVERAGE, W_HEADING, W_VECTOR = 0.45, 0.25, 0.15, 0.15
 
 _ASKS_DURATION = re.compile(r"\b(?:cuant[oa]s? (?:dias|tiempo|semanas|meses)|how long|how many days|plazo|"
                             r"hasta cuando|until when|deadline)\b")
-_FOR_WHAT = re.compile(r"\b(?:es|son|lo|la|los|las)? ?(?:para|for) (?:mi|mis|nuestro|nuestra|nuestros|nuestras|my|our) (\w+)")
+_FOR_WHAT = re.compile(r"\b(?:es|son|lo|la|los|las)? ?(?:para|for) (?:mi|mis|nuestro|nuestra|nuestros|nuestras|my|our) (\w+)"
+                       r"|\b(?:porque|xq|pq|porq|because|since|ya que) ([^?¿.]*)")  # "…? xq no llego a pasar"
 _ASKS_COST = re.compile(r"\b(?:cuanto (?:sale|cuesta|cobran|cobras|cobra|vale|es|seria|saldria|me sale|me cobran)|"
                         r"que (?:costo|precio|valor) tiene|costo|how much|what does it cost|cost|price|fee|charge)\b")
 _ABBREVIATION = re.compile(
@@ -464,7 +465,7 @@ class KnowledgeIndex:
                                   product=word in products and not topic)
         for purpose in _FOR_WHAT.finditer(normalize(question)):
             # "¿qué garantía tiene una llave francesa? es para mi taller": what it is for asks nothing
-            for word in tokens(purpose.group(1)):
+            for word in tokens(purpose.group(1) or purpose.group(2) or ""):
                 if word in groups and not groups[word].topic:
                     groups[word] = replace(groups[word], bonus=True)
         if not any(g.topic for g in groups.values()):

@@ -318,3 +318,31 @@ async def test_a_plural_recount_goes_to_the_line_bought_by_several(bot: Harness)
     assert "3 × Sellador" in reply["text"] and "1 × Pistola" in reply["text"], reply
     await bot.say("sil-en", "yep that's right, go ahead and place the order")
     assert await bot.sold("sil-en") == [("PIS-S", 1), ("SIL-T", 3)]
+
+
+async def test_i_cannot_make_it_is_no_complaint_and_a_neighbourhoods_shipping_is_answered(bot: Harness) -> None:
+    await bot.say("palermo-13", "hola che, necesito 3 destornilladores phillips y un martillo carpintero")
+    [reply] = await bot.say("palermo-13", "ah y cuanto sale el envio a palermo? xq no llego a pasar")
+    assert (await bot.conversation("palermo-13"))["status"] != "human"
+    assert "$6.500" in reply["text"] and "No encontré" not in reply["text"], reply
+    await bot.say("palermo-13", "dale, confirmá nomás")
+    assert await bot.sold("palermo-13") == [("DEST-PH2", 3), ("MART-16", 1)]
+
+
+async def test_no_no_the_other_one_then_a_bare_count(bot: Harness) -> None:
+    await bot.import_csv("sku,name,description,category,price,stock\nMART-GOMA,Martillo de goma,Maza,Herramientas,8900,12\n")
+    await bot.say("goma-13", "buenas, quería un martillo carpintero")
+    [swap] = await bot.say("goma-13", "no no perdona, el de goma, que es para poner azulejos")
+    assert "Martillo de goma" in swap["text"] and "carpintero" not in swap["text"], swap
+    await bot.say("goma-13", "pues 2")
+    await bot.say("goma-13", "vale, sí")
+    assert await bot.sold("goma-13") == [("MART-GOMA", 2)]
+
+
+async def test_an_hour_corrected_with_i_cannot_make_it(bot: Harness) -> None:
+    await bot.say("alcanzo-13", "buenas, me agenda una visita el lunes a las 9 y media?")
+    [moved] = await bot.say("alcanzo-13", "uy no, mejor a las 11 q a esa hora no alcanzo")
+    assert "lunes" in moved["text"] and "11:00" in moved["text"], moved
+    await bot.say("alcanzo-13", "listo, sí")
+    start = await appointment_start(bot, "alcanzo-13")
+    assert (start.weekday(), start.hour) == (0, 11)

@@ -94,7 +94,12 @@ class Composer:
         ):
             results = list(search.data.get("results") or [])
             query = str(search.args.get("query") or u.query)
-            chosen = matching.choose(query, results) or self._in_focus(query, results)
+            focused = self._in_focus(query, results)
+            if focused is not None and matching.match(query, str(focused.get("name", "")))[0] < 0.99:
+                focused = None if matching.choose(query, results) else focused
+            # "mándame la amoladora y unos discos" after "¿discos de corte pa fierro?": of several that fit the
+            # words, the one just shown first
+            chosen = focused or matching.choose(query, results)
             # "confirmame solo los barbijos": the count they already have in the order
             quantity = u.quantity or (ordered_quantity(turn.pending, str(chosen["sku"])) if chosen else 0) or 1
             if chosen:

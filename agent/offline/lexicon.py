@@ -137,12 +137,13 @@ CUES: dict[str, list[Cue]] = {
         ),
         (
             r"(?<!\bsi )\bno (me )?(funciona|funcionan|anda|andan|prende|prenden|arranca|enciende|llego|llegaron|"
-            r"vino|vinieron|contestan|responden|respondieron|contestaron)\b",
+            r"vino|vinieron|contestan|responden|respondieron|contestaron)\b"
+            r"(?! a (?:pasar|ir|venir|buscar|retirar|las)\b)",  # "no llego a pasar": I cannot make it
             4.0,
         ),
         (
             r"\b(nunca|todavia no|aun no|sigue sin|sigo sin|no) (me )?(llego|llega|llegan|llegaron|ha llegado|han llegado|"
-            r"vino|recibi|respondieron|contestaron|funciono|anduvo)\b",
+            r"vino|recibi|respondieron|contestaron|funciono|anduvo)\b(?! a (?:pasar|ir|venir|buscar|retirar|las)\b)",
             4.0,
         ),
         (
@@ -492,6 +493,7 @@ STOPWORDS = frozenset(
     hmm mmm ehh eh ah uh jaja jeje lol ok oki
     entonces uy ni modo chale orale simon pues mismo misma mismos mismas otro otra otros otras
     buenisimo buenisima genial perfecto perfecta excelente joya barbaro barbara espectacular great perfect awesome
+    po pe nomas
     """.split()
 )
 

@@ -46,6 +46,7 @@ PACKAGES = frozenset(
     """
     unidad unidades bolsa bolsas bolson bolsones caja cajas lata latas balde baldes rollo rollos par pares paquete
     paquetes kilos metros litros units boxes bags cans bote botes tarro tarros galon galones cubeta cubetas
+    saco sacos bulto bultos
     """.split()
 )
 # Words right before a number that make it something other than a count.

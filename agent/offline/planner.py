@@ -50,7 +50,7 @@ def _named_line(said: set[str], names: list[set[str]]) -> set[int]:
 
 _SWAP = re.compile(r"\b(?:cambi\w*|reemplaz\w*|en (?:vez|lugar) de|mejor (?:el|la|los|las|un|una|unos|unas)|"
                    r"prefiero|instead|swap|replace|rather|switch|me confundi|me equivoque|quise decir|i meant)\b|"
-                   r"^(?:(?:ah|ay|uy|oh|uh)\s+)?no,?\s+(?:(?:perdon|perdona|sorry|disculpa)\s+)?(?:el|la|los|las|the)\s+(?!\d)")
+                   r"^(?:(?:ah|ay|uy|oh|uh)\s+)?no(?:[\s,]+no)*,?\s+(?:(?:perdon|perdona|sorry|disculpa),?\s+)?(?:el|la|los|las|the)\s+(?!\d)(?!\w+ que sean)")
 _SWAP_WORDS = re.compile(r"^(?:cambi\w*|reemplaz\w*|swap|replace|instead|rather|switch|mejor|prefiero|actually|"
                          r"it|for|por|vez|lugar|one|ones|perdon|perdona|sorry|disculpa|confundi|equivoque|quise|decir|"
                          r"meant|ah|ay|uy|oh|uh|no)$")
@@ -67,7 +67,7 @@ _SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b"
 _NOT_A_PRODUCT = PACKAGES | frozenset(
     """
     disculpe disculpa disculpame perdon perdona perdoname porfa gracias nada mas solo entonces mejor bueno ok sorry
-    please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store
+    please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store ahorita ahora
     fine okay ok have you guess sure well alright great cool good orale chido mera esa ese eso those these them
     que tengan tengas tenes tienen quedan queden queda haya hay pieces packs
     """.split()
@@ -158,6 +158,8 @@ def _price_question(text: str, prompts: PromptStore, lang: str) -> str:
     named = ""  # "…a ver la sierra caladora, ¿cuánto sale?": the price of what the clause before named
     for clause in clauses:
         reading = understand(clause, prompts, lang)
+        if reading.intent == "knowledge":
+            continue  # "¿cuánto sale el envío a Palermo?" asks the price of no product
         if (reading.asks_price or reading.asks_stock) and not reading.when and (reading.query or named):
             return reading.query or named
         named = reading.query or named
@@ -476,6 +478,9 @@ class Planner:
             return
         if _ALSO.search(u.text):
             return  # "y también 1 bolsa de cemento": one more product, not a new count
+        if u.intent == "fallback" and not u.query:  # "pues 2": a bare count, said to the order on the table
+            u.intent, u.quantity, u.items = "quantity_change", u.counts[0], []
+            return
         counted = re.search(rf"\b{u.counts[0]}\s+(\w+)(?:\s+(?:de|of)\s+(\w+))?", fold(u.text))
         name = _stems(str(lines[0].get("name") or ""))
         if counted and counted.group(2) and not _stems(counted.group(2)) & name:

@@ -61,7 +61,9 @@ def _is_clock(tokens: list[Token], i: int, text: str) -> bool:
     nxt2 = tokens[i + 2].norm if i + 2 < len(tokens) else ""
     nxt3 = tokens[i + 3].norm if i + 3 < len(tokens) else ""
     in_the = nxt == "de" and nxt2 == "la" and nxt3 in {"manana", "tarde", "noche"}  # "9 de la mañana"
-    if nxt in _COUNTED or (nxt == "que" and prev in {"las", "los"} and after != ","):  # "las 5 bolsas", "las 2 que tengan"
+    if nxt in _COUNTED or (nxt == "que" and prev in {"las", "los"} and after != ","
+                           and nxt2 not in {"a", "no", "es", "ya", "me", "te", "ahi"}):  # "las 5 bolsas", "las 2 que tengan"
+        # ("a las 11 que a esa hora no alcanzo" is still an hour)
         return False
     return prev in _CLOCK_BEFORE or nxt in _CLOCK_AFTER - {"y", "en"} or after == ":" or in_the
 
