@@ -68,13 +68,16 @@ _LOGISTICS = _vocabulary(
     """
 )
 _ABBREVIATED = re.compile(r"\b(av|avda|dr|dra|sr|sra|srta|nro|depto|dto|gral|ing|lic|arq|st|apt)\.", re.IGNORECASE)
-_YES_STEMS = ("confirm", "apart", "reserv", "agend")
+_NO_WORRIES = re.compile(r"\b(?:no (?:worries|problem|prob|biggie|hay (?:problema|drama|rollo)|pasa nada|"
+                         r"te preocupes|se preocupe|importa))\b", re.IGNORECASE)
+_YES_STEMS = ("confirm", "apart", "reserv", "agend", "registr")
 # "regálemela", "mándamelos", "apúntamelo", "sepáramela": give/send/note it for me, said of what is proposed.
 _YES_CLITIC = re.compile(r"^(?:(?:regal|mand|pas|tra|d|envi|empac|cobr|anot|apunt|separ|guard|agreg|sum|factur|registr|carg)"
                          r"[ae]?(?:me|nos)(?:lo|la|los|las)|"
                          r"(?:registr|carg|anot|apunt|separ|guard|mand|factur|cobr|agend)[ae](?:lo|la|los|las))$")
 _NOT_YES_WORDS = frozenset({"confirmar", "confirmacion", "apartado", "reserva", "reservas", "agenda", "agendar",
-                            "confirmation", "reservation"})
+                            "confirmation", "reservation", "registrar", "registro", "registros", "registrado",
+                            "registrada", "registration", "register"})
 _ADDRESS = _vocabulary("av avenida calle direccion domicilio piso depto departamento barrio altura esquina nombre "
                        "address street apt apartment floor name")
 _LOGISTICS_STEMS = tuple(sorted(_vocabulary("retir recog recoj llev pagu pag abon mand envi")))
@@ -201,6 +204,7 @@ def classify_reply(text: str, button_payload: str | None, prompts: PromptStore,
     also_names = frozenset(collapse(w) for w in also_names)  # spelled as the reply's words are compared
     text = _without_decoration(text or "", prompts)  # "yesss perfect 🥰": the emoji adds nothing
     text = _ABBREVIATED.sub(r"\1", text)  # "Av. Warnes 1450" is one clause, not two
+    text = _NO_WORRIES.sub(" ", text)  # "ah ok no worries, I'll pick them up": a "no" that refuses nothing
     verdict = _classify(text, prompts, pending, also_names)
     if verdict != "other" or "?" in text:
         return verdict

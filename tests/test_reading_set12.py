@@ -346,3 +346,28 @@ async def test_an_hour_corrected_with_i_cannot_make_it(bot: Harness) -> None:
     await bot.say("alcanzo-13", "listo, sí")
     start = await appointment_start(bot, "alcanzo-13")
     assert (start.weekday(), start.hour) == (0, 11)
+
+
+async def test_set_14_readings(bot: Harness) -> None:
+    """One hour at 'la una', a wrong delivery in Spain's Spanish, a Peruvian broken torch, a count of the
+    product shown beside a delivery question, a yes after 'no worries', a line removed beside a new count."""
+    await bot.say("una-14", "Hola, ¿me podéis dar cita el miércoles a las 12 para ver pinturas para un piso?")
+    [moved] = await bot.say("una-14", "Perdona, mejor a la una, que a las 12 tengo médico")
+    assert "13:00" in moved["text"], moved
+    await bot.say("esp-14", "Hola. Me ha llegado el pedido y en vez del antióxido gris me habéis mandado esmalte negro.")
+    assert (await bot.conversation("esp-14"))["status"] == "human"
+    await bot.say("torch-14", "Oiga, compré la linterna recargable hace una semana y ya no carga, está malograda")
+    assert (await bot.conversation("torch-14"))["status"] == "human"
+    await bot.say("cans-14", "hi do u have carpenter hammers?")
+    [offer] = await bot.say("cans-14", "ok need 3 of them. also do u deliver on saturdays?")
+    assert "3 × Martillo" in offer["text"] and "Saturdays" in offer["text"], offer
+    await bot.say("cans-14", "ah ok no worries ill pick them up at the store then. yes confirm the 3")
+    assert await bot.sold("cans-14") == [("MART-16", 3)]
+
+
+async def test_a_line_removed_beside_a_new_count_of_another(bot: Harness) -> None:
+    await bot.say("put-14", "Hola, quería un martillo carpintero y un destornillador phillips, ¿cuánto sería todo?")
+    [reply] = await bot.say("put-14", "Vale, quita el destornillador y ponme dos martillos")
+    assert "2 × Martillo" in reply["text"] and "Destornillador" not in reply["text"], reply
+    await bot.say("put-14", "Venga, sí, confírmalo")
+    assert await bot.sold("put-14") == [("MART-16", 2)]

@@ -127,7 +127,11 @@ CUES: dict[str, list[Cue]] = {
         ),
         (  # what came is not what was ordered: "pedí el de 20 litros y me mandaron el de 10, ¿cómo puede ser?"
             r"\bped[ií]\w* .{0,60}\b(?:y|pero) me (?:mandaron|enviaron|trajeron|dieron|entregaron|lleg[oó]|llegaron|vino|"
-            r"vinieron)\b|\b(?:es )?la (?:segunda|tercera|cuarta) vez (?:que|q) (?:me )?(?:pasa|sucede|ocurre)\b|"
+            r"vinieron)\b|\b(?:es )?la (?:segunda|tercera|cuarta) vez (?:que|q) (?:me |os |se |nos |les )?"
+            r"(?:pasa|sucede|ocurre|equivoc\w*)\b|"
+            r"\ben (?:vez|lugar) del? .{0,40}\bme (?:han|habeis|ha) (?:mandado|enviado|traido|dado|entregado|llegado)\b|"
+            r"\bme (?:han|habeis) (?:mandado|enviado|traido|dado|entregado) (?:otr[oa]|mal|cualquier)\w*|"
+            r"\b(?:malograd[oa]s?|se malogro|ya no carga|no carga|dejo de cargar)\b|"
             r"\b(?:second|third) time (?:this|that|it) (?:happens|has happened|happened)\b|"
             r"\bc[oó]mo puede ser\b|\b(?:i )?ordered .{0,60}\b(?:but|and) (?:you sent|i got|i received|got|received)\b|"
             r"\b(?:nothing|it|order|delivery|package) (?:has|have|had)? ?(?:not|never|still not) (?:arrived|come|shown up)\b|"
@@ -493,7 +497,7 @@ STOPWORDS = frozenset(
     hmm mmm ehh eh ah uh jaja jeje lol ok oki
     entonces uy ni modo chale orale simon pues mismo misma mismos mismas otro otra otros otras
     buenisimo buenisima genial perfecto perfecta excelente joya barbaro barbara espectacular great perfect awesome
-    po pe nomas
+    po pe nomas then
     """.split()
 )
 

@@ -30,6 +30,9 @@ _REMOVE = re.compile(r"\b(?:saca\w*|quita\w*|elimina\w*|borra\w*|remove|take (?:
                      r"ya no (?:quiero|necesito|va|van|hace falta|hacen falta)|no more|forget (?:the|about)|"
                      r"(?<!me )(?<!se )olvida(?:te|lo|la|los|las)? (?:el|la|los|las|de|del)|cancel\w* (?:el|la|los|las|the)|leave out)\b|"
                      r"^\W*(?:(?:y|and)\s+)?(?:(?:el|la|los|las|the)\s+)?\w+(?:\s+\w+){0,3}\s+(?:ya no|no mas|nomas no|not anymore|no longer)\W*$")
+_ONLY_COUNT = re.compile(r"\b(?:un|una|uno|dos|tres|\d+) (?:no mas|nomas|nada mas|solamente|solo)\b")
+_PUT = re.compile(r"(?:ponme|poneme|pone|pon|dame|deme|mandame|agrega\w*|suma\w*|anade\w*|quiero|que sean|"
+                  r"add|give me|make it|put)\b")
 _ONLY = re.compile(r"^(?:(?:no|ok|ya|dale|bueno|entonces|mejor|so|then|and|y|actually|better)\W+)*(?:solo|solamente|nomas|unicamente|only|just)\b")
 _COUNTED = re.compile(r"\b(?:\d+|un|una|uno|dos|tres|cuatro|cinco|seis|one|a|an|two|three|four|five|six)\b")
 _EDIT_CLAUSES = re.compile(r"[,;.!?]+|\s(?:pero|but)\s")
@@ -67,7 +70,7 @@ _SAME_HOUR = re.compile(r"\b(?:misma hora|mismo horario|same time|a la misma)\b"
 _NOT_A_PRODUCT = PACKAGES | frozenset(
     """
     disculpe disculpa disculpame perdon perdona perdoname porfa gracias nada mas solo entonces mejor bueno ok sorry
-    please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store ahorita ahora
+    please actually nomas va dale listo recojo retiro paso buscar tienda local hoy manana pick store ahorita ahora then
     fine okay ok have you guess sure well alright great cool good orale chido mera esa ese eso those these them
     que tengan tengas tenes tienen quedan queden queda haya hay pieces packs
     """.split()
@@ -189,6 +192,7 @@ class Planner:
         self._order_not_meeting()
         self._time_while_arranging()
         self._order_beside_question(prompts, lang)
+        self._order_without_its_question(prompts, lang)
         self._policy_of_a_past_purchase()
         self._change_and_add(prompts, lang)
         self._by_price()
@@ -288,6 +292,25 @@ class Planner:
             return  # "si llevo una herramienta a garantía, ¿cuánto demora?" supposes a purchase, it orders nothing
         if reading.intent == "purchase" and reading.query:
             u.intent, u.query, u.quantity, u.items = "purchase", reading.query, reading.quantity, reading.items
+        elif reading.intent == "purchase" and reading.quantity and self.turn.focus and not reading.items:
+            # "ok need 3 cans. also do u deliver on saturdays?": a count of the product just shown
+            u.intent, u.query, u.quantity, u.items = "purchase", "", reading.quantity, []
+
+    def _order_without_its_question(self, prompts: PromptStore, lang: str) -> None:
+        """"ok need 3 cans. also do u deliver on saturdays?": the order is read without the business question
+        beside it (answered by `_with_question`), so "saturdays" is looked up in no catalog."""
+        u = self.u
+        if u.intent != "purchase" or "search_knowledge" not in self.tools or self.turn.pending:
+            return
+        question = side_question(u.text, prompts, lang)
+        if not question:
+            return
+        rest = ", ".join(c for c in _clauses(u.text) if c not in question)
+        reading = understand(rest, prompts, lang) if rest else None
+        if reading is not None and reading.intent == "purchase" and (reading.query or reading.items or self.turn.focus):
+            u.query, u.items, u.quantity = reading.query, reading.items, reading.quantity or u.quantity
+        elif reading is not None and not reading.query and not reading.items:
+            u.intent = "knowledge"  # "¿hasta qué hora atienden los sábados? quiero pasar a comprar unas cosas"
 
     def _policy_of_a_past_purchase(self) -> None:
         """"compré una pinza hace dos semanas, ¿la puedo cambiar?": a question about something bought is
@@ -395,8 +418,14 @@ class Planner:
         removed: set[int] = set()
         kept: set[int] = set()
         for clause in _EDIT_CLAUSES.split(fold(u.text)):
+            if _ONLY_COUNT.search(clause):
+                continue  # "y la llave una no más": just one of it, nothing taken out
             if _REMOVE.search(clause):  # "sacá el taladro y los destornilladores": each named line
-                for part in re.split(r"\s(?:y|e|and)\s", clause):
+                for n, part in enumerate(re.split(r"\s(?:y|e|and)\s", clause)):
+                    if n and _PUT.match(part.strip()):
+                        # "quita las allen y ponme dos juegos de combinadas": the rest is a new count of a line
+                        self._recount_named(part, lines, names)
+                        break
                     line = _named_line(_stems(part), names)
                     removed |= line
                     query = "" if line else understand(part, self.prompts, u.lang).query
@@ -410,6 +439,13 @@ class Planner:
         if removed or self._remove_queries:
             u.intent = "remove"
             self._removed_skus = [str(lines[i].get("sku")) for i in sorted(removed)]
+
+    def _recount_named(self, part: str, lines: list[dict[str, Any]], names: list[set[str]]) -> None:
+        """The new count a part of an edit gives to the line it names ("… y ponme dos martillos")."""
+        count = next((q for q in understand(part, self.prompts, self.u.lang).counts), None)
+        line = _named_line(_stems(part), names)
+        if count and len(line) == 1 and self._changed_line is None:
+            self._changed_line = (str(lines[next(iter(line))].get("sku")), count)
 
     def _swap_in_open_order(self) -> None:
         """"mejor cambialo por el de goma", "el segundo en vez del primero": another product takes an

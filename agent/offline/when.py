@@ -84,9 +84,12 @@ def _is_date(tokens: list[Token], i: int, text: str) -> bool:
 _HOUR_WORDS = {"una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9,
                "diez": 10, "once": 11, "doce": 12}
 _SPELLED_HOUR = re.compile(
-    r"\b(a|tipo|sobre|hacia|para|de|desde|hasta) las (" + "|".join(_HOUR_WORDS) + r")(?: y (media|cuarto)| menos cuarto)?\b",
+    r"\b(a|tipo|sobre|hacia|para|de|desde|hasta) las? (" + "|".join(_HOUR_WORDS) + r")(?: y (media|cuarto)| menos cuarto)?\b",
     re.IGNORECASE,
 )
+
+
+_HALF_HOUR = re.compile(r"\b(las|la) (\d{1,2}) y (media|cuarto)\b", re.IGNORECASE)
 
 
 def spell_hours(text: str) -> str:
@@ -102,7 +105,10 @@ def spell_hours(text: str) -> str:
             minutes = {"media": ":30", "cuarto": ":15"}.get(part, "")
             spelled = f"{m.group(1)} las {hour}{minutes}"
         return spelled.ljust(len(m.group(0)))
-    return _SPELLED_HOUR.sub(digits, text)
+    text = _SPELLED_HOUR.sub(digits, text)
+    # "a las 11 y media": the digits of the hour with its half or quarter in words
+    return _HALF_HOUR.sub(lambda m: f"{m.group(1)} {m.group(2)}:{'30' if m.group(3).lower() == 'media' else '15'}"
+                          .ljust(len(m.group(0))), text)
 
 
 _PREFERRED = re.compile(r"\b(?:mejor|better|prefiero|prefer|instead|rather|m[aá]s bien|mejor dicho)\b")
